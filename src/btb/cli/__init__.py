@@ -1,0 +1,1 @@
+"""btb's command line (the ``btb`` console script)."""

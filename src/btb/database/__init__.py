@@ -1,0 +1,1 @@
+"""btb.database."""
