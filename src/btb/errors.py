@@ -121,6 +121,8 @@ USER_ERRORS: tuple[type[BTBError], ...] = (ConfigError, DataError, ModelError, A
 """Errors the CLI reports in one line (exit status 2) instead of a traceback."""
 
 __all__ = [
+    "RETRYABLE_ERRORS",
+    "USER_ERRORS",
     "Action",
     "AuthenticationError",
     "BTBError",
@@ -132,8 +134,6 @@ __all__ = [
     "InvalidOrderError",
     "ModelError",
     "NetworkError",
-    "RETRYABLE_ERRORS",
     "RateLimitError",
     "StateError",
-    "USER_ERRORS",
 ]

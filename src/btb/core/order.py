@@ -1,0 +1,192 @@
+"""Orders and their state machine.
+
+An order changes state only by applying an event; each event names a target status and the
+move is checked against :data:`TRANSITIONS`. Anything else raises :class:`btb.errors.StateError`,
+because an order in a state we did not expect means our book-keeping no longer matches the
+venue and trading must stop until it is reconciled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from btb.core.enums import OrderStatus, OrderType, Side, TimeInForce
+from btb.core.fill import Fill
+from btb.errors import StateError
+
+S = OrderStatus
+
+#: status -> statuses it may move to. Terminal statuses have no way out.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.INITIALIZED: frozenset({S.SUBMITTED, S.REJECTED, S.CANCELED}),
+    # A venue can fill, cancel (IOC) or expire an order before its acknowledgement arrives.
+    S.SUBMITTED: frozenset(
+        {S.ACCEPTED, S.REJECTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED}
+    ),
+    S.ACCEPTED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.PENDING_CANCEL, S.CANCELED, S.EXPIRED}),
+    S.PARTIALLY_FILLED: frozenset(
+        {S.PARTIALLY_FILLED, S.FILLED, S.PENDING_CANCEL, S.CANCELED, S.EXPIRED}
+    ),
+    # A fill can race a cancel request; a refused cancel returns the order to working.
+    S.PENDING_CANCEL: frozenset({S.CANCELED, S.PARTIALLY_FILLED, S.FILLED, S.ACCEPTED}),
+    S.FILLED: frozenset(),
+    S.CANCELED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSubmitted:
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAccepted:
+    ts: datetime
+    exchange_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRejected:
+    ts: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled:
+    fill: Fill
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPendingCancel:
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelRejected:
+    ts: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCanceled:
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderExpired:
+    ts: datetime
+
+
+OrderEvent = (
+    OrderSubmitted
+    | OrderAccepted
+    | OrderRejected
+    | OrderFilled
+    | OrderPendingCancel
+    | OrderCancelRejected
+    | OrderCanceled
+    | OrderExpired
+)
+
+_SIMPLE_TARGETS: dict[type, OrderStatus] = {
+    OrderSubmitted: S.SUBMITTED,
+    OrderAccepted: S.ACCEPTED,
+    OrderRejected: S.REJECTED,
+    OrderPendingCancel: S.PENDING_CANCEL,
+    OrderCanceled: S.CANCELED,
+    OrderExpired: S.EXPIRED,
+}
+
+
+@dataclass(slots=True)
+class Order:
+    """An instruction to trade, identified by our deterministic ``client_order_id``."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    reduce_only: bool = False
+    time_in_force: TimeInForce = TimeInForce.GTC
+    created_at: datetime | None = None
+    stop_loss: Decimal | None = None
+    take_profit: Decimal | None = None
+    tag: str = ""
+    status: OrderStatus = S.INITIALIZED
+    exchange_order_id: str | None = None
+    filled_qty: Decimal = Decimal(0)
+    avg_fill_price: Decimal | None = None
+    fills: list[Fill] = field(default_factory=list)
+    updated_at: datetime | None = None
+    reject_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise ValueError(f"order {self.client_order_id}: quantity must be > 0")
+        if self.order_type is OrderType.LIMIT and self.price is None:
+            raise ValueError(f"order {self.client_order_id}: a limit order needs a price")
+        needs_trigger = (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET)
+        if self.order_type in needs_trigger and self.trigger_price is None:
+            raise ValueError(f"order {self.client_order_id}: a stop order needs a trigger_price")
+
+    @property
+    def remaining_qty(self) -> Decimal:
+        return self.quantity - self.filled_qty
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    def apply(self, event: OrderEvent) -> None:
+        """Move to the state ``event`` implies, or raise StateError if the table forbids it."""
+        if isinstance(event, OrderFilled):
+            self._apply_fill(event.fill)
+            return
+        if isinstance(event, OrderCancelRejected):
+            target = S.PARTIALLY_FILLED if self.filled_qty > 0 else S.ACCEPTED
+        else:
+            target = _SIMPLE_TARGETS[type(event)]
+        self._move(target, type(event).__name__)
+        if isinstance(event, OrderAccepted):
+            self.exchange_order_id = event.exchange_order_id
+        elif isinstance(event, OrderRejected):
+            self.reject_reason = event.reason
+        self.updated_at = event.ts
+
+    def _apply_fill(self, fill: Fill) -> None:
+        if fill.symbol != self.symbol or fill.side is not self.side:
+            raise StateError(
+                f"order {self.client_order_id}: fill {fill.side} {fill.symbol} does not match "
+                f"order {self.side} {self.symbol}"
+            )
+        if not TRANSITIONS[self.status] & {S.PARTIALLY_FILLED, S.FILLED}:
+            self._move(S.PARTIALLY_FILLED, "OrderFilled")  # raises: this state takes no fills
+        if fill.quantity > self.remaining_qty:
+            raise StateError(
+                f"order {self.client_order_id}: fill of {fill.quantity} exceeds remaining "
+                f"{self.remaining_qty}"
+            )
+        target = S.FILLED if fill.quantity == self.remaining_qty else S.PARTIALLY_FILLED
+        self._move(target, "OrderFilled")
+        cost = (self.avg_fill_price or Decimal(0)) * self.filled_qty + fill.notional
+        self.filled_qty += fill.quantity
+        self.avg_fill_price = cost / self.filled_qty
+        self.fills.append(fill)
+        if fill.exchange_order_id and not self.exchange_order_id:
+            self.exchange_order_id = fill.exchange_order_id
+        self.updated_at = fill.ts
+
+    def _move(self, target: OrderStatus, because: str) -> None:
+        if target not in TRANSITIONS[self.status]:
+            raise StateError(
+                f"order {self.client_order_id}: {because} cannot move it from "
+                f"{self.status.value} to {target.value}"
+            )
+        self.status = target
