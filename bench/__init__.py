@@ -1,0 +1,1 @@
+"""btb benchmarks: run with ``make bench``; results land in bench/results.json."""
