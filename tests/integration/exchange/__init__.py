@@ -1,0 +1,1 @@
+"""Exchange clients against local servers (recorded payloads, the simulator)."""

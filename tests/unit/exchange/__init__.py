@@ -1,0 +1,1 @@
+"""Tests of btb.exchange (parsing, errors, precision, ids, retry, signing)."""
