@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# CI clones the repo with shared/ beside it; BTB_SHARED_DATA points elsewhere when needed.
+SHARED_DATA = Path(os.environ.get("BTB_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 OHLCV_DIR = SHARED_DATA / "ohlcv"
 FIXTURES_DIR = SHARED_DATA / "exchange_fixtures"
 
