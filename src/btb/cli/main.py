@@ -18,9 +18,14 @@ from btb.errors import USER_ERRORS, BTBError
 
 #: command name -> "module:attribute" of a click command, imported on first use.
 COMMANDS: dict[str, str] = {
+    "backtest": "btb.cli.backtest_cmd:backtest",
     "config": "btb.cli.config_cmd:config",
+    "credentials": "btb.cli.credentials_cmd:credentials",
     "data": "btb.cli.data_cmd:data",
+    "db": "btb.cli.db_cmd:db",
     "demo": "btb.cli.demo_cmd:demo",
+    "train": "btb.cli.train_cmd:train",
+    "sim": "btb.cli.sim_cmd:sim",
 }
 
 USER_ERROR_EXIT = 2
