@@ -6,7 +6,8 @@ exchange fixtures) and ``/v5/market/kline``, serving real Binance BTC/USDT 5m ca
 Bybit's response shape (strings, newest first, as in the recorded ``fetchOHLCV`` response).
 When a request gives both ``start`` and ``end`` and more candles match than ``limit``, the
 server returns the newest ``limit`` (anchored at ``end``); without ``end`` it returns the
-oldest from ``start``. The downloader must work either way.
+oldest from ``start``. The downloader must work either way. Like Bybit, it never returns
+more than 1000 candles per request, whatever ``limit`` asks for.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class FakeBybit:
         self.instruments = instruments
         self.visible = len(candles)  # candles "published" so far (moves forward in tests)
         self.fail_klines: set[int] = set()  # 0-based kline request numbers answered with 500
+        self.max_limit = 1000  # Bybit's documented maximum for /v5/market/kline
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -95,7 +97,7 @@ class FakeBybit:
         assert (query["category"], query["symbol"], query["interval"]) == ("spot", "BTCUSDT", "5")
         ms = self.candles.index[: self.visible].asi8 // 1000
         chosen = self.candles.iloc[: self.visible][ms >= int(query["start"])]
-        limit = int(query.get("limit", 200))
+        limit = min(int(query.get("limit", 200)), self.max_limit)
         if "end" in query:
             chosen = chosen[chosen.index.asi8 // 1000 <= int(query["end"])].iloc[-limit:]
         else:
@@ -156,6 +158,26 @@ def test_download_pages_through_range_and_stores_exact_candles(
     stored = store.read("bybit", "BTCUSDT", "5m")
     pd.testing.assert_frame_equal(stored, candles.iloc[:450], check_index_type=False)
     assert result.path == tmp_path / "bybit" / "BTCUSDT-5m.parquet"
+
+
+def test_page_limit_above_the_exchange_maximum_leaves_no_hole(
+    tmp_path: Path, ohlcv_dir: Path, fixtures_dir: Path
+) -> None:
+    # 2500 candles asked for 2500 at a time: Bybit would answer the newest 1000 of each
+    # window, so the downloader must ask for windows of at most 1000 (ccxt's advertised cap).
+    many = _source_candles(ohlcv_dir, 2500)
+    server = FakeBybit(many, json.loads((fixtures_dir / INSTRUMENTS).read_text()))
+    server.start()
+    try:
+        store = OHLCVStore(tmp_path)
+        result = _run(store, server, page_limit=2500)
+    finally:
+        server.stop()
+    assert (result.pages, result.added) == (3, 2500)  # 1000 + 1000 + 500
+    assert {q["limit"] for q in server.klines} == {"1000"}
+    pd.testing.assert_frame_equal(
+        store.read("bybit", "BTCUSDT", "5m"), many, check_index_type=False
+    )
 
 
 def test_download_stops_at_until_exclusive(

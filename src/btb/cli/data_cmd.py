@@ -69,6 +69,13 @@ def data() -> None:
 )
 @click.option("--repair-sort", is_flag=True, help="Sort rows that are out of time order.")
 @click.option("--drop-duplicates", is_flag=True, help="Drop rows repeating an identical candle.")
+@click.option(
+    "--on-conflict",
+    type=click.Choice(["error", "replace", "keep"]),
+    default="error",
+    show_default=True,
+    help="Candles already stored with other values: refuse, take the file's, or keep stored.",
+)
 @_data_dir_option
 @_config_option
 def import_cmd(
@@ -79,6 +86,7 @@ def import_cmd(
     fmt: Any,
     repair_sort: bool,
     drop_duplicates: bool,
+    on_conflict: Any,
     data_dir: str | None,
     config_path: str | None,
 ) -> None:
@@ -87,11 +95,13 @@ def import_cmd(
     results = import_path(
         store, path, exchange=exchange or default_exchange, symbol=symbol, timeframe=timeframe,
         fmt=fmt, repair_sort=repair_sort, drop_duplicates=drop_duplicates,
+        on_conflict=on_conflict,
     )  # fmt: skip
     for res in results:
+        replaced = f", {res.replaced} replaced" if res.replaced else ""
         click.echo(
             f"imported {res.source} -> {res.store_path}: {res.rows_read} rows read, "
-            f"{res.added} new, {res.total} stored ({res.time_format})"
+            f"{res.added} new{replaced}, {res.total} stored ({res.time_format})"
         )
         for issue in (*res.report.repairable, *res.report.warnings):
             click.echo(f"  {issue.line()}")
@@ -116,6 +126,11 @@ def list_cmd(data_dir: str | None, config_path: str | None) -> None:
 
 
 def _check_file(path: Path, timeframe: str | None) -> DataReport:
+    if not path.exists():
+        raise DataError(
+            f"{path}: no such file (a stored dataset is checked with SYMBOL TIMEFRAME, "
+            "e.g. btb data check BTCUSDT 1h)"
+        )
     name = parse_dataset_name(path)
     tf = timeframe or (name.timeframe if name else None)
     if tf is None:

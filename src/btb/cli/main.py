@@ -3,18 +3,20 @@
 Sub-commands live one module per command group under :mod:`btb.cli` and are imported
 only when invoked, so ``btb --help`` and light commands start fast. User errors
 (bad config, bad data, bad model file, rejected credentials) are printed as one line
-on stderr with exit status 2, never as a traceback.
+on stderr with exit status 2, never as a traceback; other btb errors and OS errors (a
+folder that cannot be written) as one line with exit status 1.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from btb.errors import USER_ERRORS, BTBError
+from btb.errors import USER_ERRORS, BTBError, ExchangeError
+from btb.utils.logging import redact
 
 #: command name -> "module:attribute" of a click command, imported on first use.
 COMMANDS: dict[str, str] = {
@@ -50,11 +52,23 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except USER_ERRORS as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(USER_ERROR_EXIT)
+            _fail(f"error: {_text(exc)}", USER_ERROR_EXIT)
         except BTBError as exc:
-            click.echo(f"error ({type(exc).__name__}): {exc}", err=True)
-            sys.exit(1)
+            _fail(f"error ({type(exc).__name__}): {_text(exc)}", 1)
+        except OSError as exc:
+            # A folder that cannot be created, a full disk, a permission problem: the
+            # message names the path; a traceback would not help the user.
+            _fail(f"error: {exc}", 1)
+
+
+def _text(exc: BaseException) -> str:
+    """The message; an exchange's (which may echo a signed request) with credentials masked."""
+    return redact(str(exc)) if isinstance(exc, ExchangeError) else str(exc)
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(status)
 
 
 @click.group(cls=LazyGroup)

@@ -21,16 +21,29 @@ S = OrderStatus
 #: status -> statuses it may move to. Terminal statuses have no way out.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.INITIALIZED: frozenset({S.SUBMITTED, S.REJECTED, S.CANCELED}),
-    # A venue can fill, cancel (IOC) or expire an order before its acknowledgement arrives.
+    # A venue can fill, cancel (IOC) or expire an order before its acknowledgement arrives,
+    # and we may ask to cancel an order whose acknowledgement is still on its way.
     S.SUBMITTED: frozenset(
-        {S.ACCEPTED, S.REJECTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED}
+        {
+            S.ACCEPTED,
+            S.REJECTED,
+            S.PARTIALLY_FILLED,
+            S.FILLED,
+            S.CANCELED,
+            S.EXPIRED,
+            S.PENDING_CANCEL,
+        }
     ),
     S.ACCEPTED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.PENDING_CANCEL, S.CANCELED, S.EXPIRED}),
     S.PARTIALLY_FILLED: frozenset(
         {S.PARTIALLY_FILLED, S.FILLED, S.PENDING_CANCEL, S.CANCELED, S.EXPIRED}
     ),
-    # A fill can race a cancel request; a refused cancel returns the order to working.
-    S.PENDING_CANCEL: frozenset({S.CANCELED, S.PARTIALLY_FILLED, S.FILLED, S.ACCEPTED}),
+    # While our cancel request travels the order goes on living at the venue: it can fill,
+    # expire, or (if it was never acknowledged) be rejected; the venue can also acknowledge
+    # it late or refuse the cancel, which returns it to working.
+    S.PENDING_CANCEL: frozenset(
+        {S.CANCELED, S.PARTIALLY_FILLED, S.FILLED, S.ACCEPTED, S.REJECTED, S.EXPIRED}
+    ),
     S.FILLED: frozenset(),
     S.CANCELED: frozenset(),
     S.REJECTED: frozenset(),

@@ -136,6 +136,21 @@ def _resolve_market(exchange: Any, symbol: str, market_type: str) -> str:
     raise DataError(f"{exchange.id}: no {market_type} market {symbol!r}")
 
 
+def _page_cap(exchange: Any, symbol: str) -> int | None:
+    """The most candles one ``fetch_ohlcv`` call returns for this market, as ccxt says.
+
+    Asking for more is not safe: an exchange that clamps the limit and fills a page from
+    the end of the window (Bybit) would silently leave a hole at its start.
+    """
+    market = exchange.market(symbol)
+    node = (getattr(exchange, "features", None) or {}).get(market.get("type"))
+    if isinstance(node, dict) and not node.get("fetchOHLCV"):
+        node = node.get("linear" if market.get("linear") else "inverse")  # swap / future
+    ohlcv = node.get("fetchOHLCV") if isinstance(node, dict) else None
+    limit = ohlcv.get("limit") if isinstance(ohlcv, dict) else None
+    return limit if isinstance(limit, int) and limit > 0 else None
+
+
 def _page_frame(rows: list[list[Any]], source: str, timeframe: str) -> pd.DataFrame:
     array = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
     index = pd.DatetimeIndex(pd.to_datetime(array[:, 0].astype(np.int64), unit="ms", utc=True))
@@ -187,7 +202,7 @@ async def download_ohlcv(
         until: stop before this open time (exclusive); None: up to the last closed candle.
         market_type: ``spot`` (default), ``linear``, ``swap``...
         base_url: send every request to this URL instead of the exchange (tests, proxies).
-        page_limit: candles per request.
+        page_limit: candles per request (lowered to the exchange's maximum per request).
         quiet: no progress bar (it is also off when stderr is not a terminal).
         retries, retry_delay: transient errors (network, rate limit) are retried this many
             times, waiting ``retry_delay * 2**attempt`` seconds.
@@ -196,6 +211,8 @@ async def download_ohlcv(
             in the exchange's history is crossed with the default 2).
         exchange_options: extra ccxt ``options``.
     """
+    if page_limit < 1:
+        raise DataError(f"page limit must be at least 1, got {page_limit}")
     step = timeframe_delta(timeframe)
     target = store_exchange_name(exchange_id, market_type)
     last = store.last_timestamp(target, symbol, timeframe)
@@ -241,6 +258,11 @@ async def _download_pages(
     what = f"{exchange.id} {job.symbol} {job.timeframe}"
     await _call(f"{what} load markets", exchange.load_markets, retries=retries, delay=delay)
     market = _resolve_market(exchange, job.symbol, job.market_type)
+    cap = _page_cap(exchange, market)
+    if cap is not None and page_limit > cap:
+        logger.info("%s: %d candles per request at most; page limit %d -> %d", what, cap,
+                    page_limit, cap)  # fmt: skip
+        page_limit = cap
     cursor, pages, added, empty = job.start_ms, 0, 0, 0
     first_new: pd.Timestamp | None = None
     with _progress(max(0, (job.stop_ms - cursor) // job.step_ms), quiet, what) as bar:

@@ -24,6 +24,7 @@ import gzip
 import json
 import logging
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from btb.data.store import OHLCVStore, normalize_symbol, store_exchange_name
+from btb.data.store import OHLCVStore, OnConflict, normalize_symbol, store_exchange_name
 from btb.data.validate import OHLCV_COLUMNS, DataReport, canonical_frame, validate_frame
 from btb.errors import DataError
 
@@ -47,6 +48,9 @@ _ZONE_RE = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 #: Upper bounds (exclusive) of epoch magnitudes for seconds, ms and us in any plausible era.
 EpochUnit = Literal["s", "ms", "us"]
 _EPOCH_UNITS: tuple[tuple[float, EpochUnit], ...] = ((1e11, "s"), (1e14, "ms"), (1e17, "us"))
+#: What reading a damaged file raises: a truncated gzip stream is an EOFError (which click
+#: would turn into a bare "Aborted!") and corrupt compressed data a zlib.error.
+_READ_ERRORS = (OSError, EOFError, zlib.error, UnicodeDecodeError)
 
 
 @dataclass(frozen=True)
@@ -164,8 +168,8 @@ def read_csv_ohlcv(path: str | Path) -> tuple[pd.DataFrame, str]:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: malformed CSV: {str(exc).strip()}") from None
-    except (OSError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"{path}: cannot read CSV ({exc})") from None
+    except (*_READ_ERRORS, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"{path}: cannot read CSV ({type(exc).__name__}: {exc})") from None
     header = [str(c) for c in raw.columns]
     raw.columns = [c.strip().lower() for c in header]
     time_col = next((c for c in TIME_COLUMNS if c in raw.columns), None)
@@ -175,6 +179,8 @@ def read_csv_ohlcv(path: str | Path) -> tuple[pd.DataFrame, str]:
         what = ", ".join([*missing, need] if need else missing)
         raise DataError(f"{path}: header {header} lacks {what}")
     used = raw[[time_col, *OHLCV_COLUMNS]]
+    if used.empty:  # a header and no rows: an empty frame (import_file refuses to store it)
+        return canonical_frame(pd.DatetimeIndex([], tz="UTC"), np.empty((0, 5))), "no rows"
     empty = np.flatnonzero((used.apply(lambda col: col.str.strip()) == "").any(axis=1).to_numpy())
     if empty.size:
         line = int(empty[0]) + 2
@@ -224,8 +230,8 @@ def read_freqtrade_json(path: str | Path) -> tuple[pd.DataFrame, str]:
     try:
         with opener(path, "rt") as handle:
             rows: Any = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read JSON ({exc})") from None
+    except (*_READ_ERRORS, ValueError) as exc:
+        raise DataError(f"{path}: cannot read JSON ({type(exc).__name__}: {exc})") from None
     if not isinstance(rows, list):
         raise DataError(f"{path}: expected a JSON list of [ms, open, high, low, close, volume]")
     for number, row in enumerate(rows, start=1):
@@ -279,21 +285,25 @@ def import_file(
     fmt: FileFormat = "auto",
     repair_sort: bool = False,
     drop_duplicates: bool = False,
+    on_conflict: OnConflict = "error",
 ) -> ImportResult:
     """Read, validate (repairing only what is asked) and merge one file into ``store``.
 
     Symbol and timeframe come from the arguments or else the file name. Nothing is stored
-    when the data has unsafe defects (DataError carries the report) or when it disagrees
-    with candles already stored.
+    when the file holds no candles, when the data has unsafe defects (DataError carries the
+    report) or when it disagrees with candles already stored, unless ``on_conflict`` is
+    ``"replace"`` (take the file's values) or ``"keep"`` (keep the stored ones).
     """
     path = Path(path)
     sym, tf, market = _resolve_name(path, symbol, timeframe)
     frame, note = read_ohlcv_file(path, fmt)
+    if frame.empty:
+        raise DataError(f"{path}: no candles in the file; nothing stored")
     clean, report = validate_frame(
         frame, tf, str(path), sort=repair_sort, drop_exact_duplicates=drop_duplicates
     )
     target = store_exchange_name(exchange, market)
-    result = store.append(target, sym, tf, clean)
+    result = store.append(target, sym, tf, clean, on_conflict=on_conflict)
     logger.info("imported %s -> %s (%d new rows)", path, result.path, result.added)
     return ImportResult(
         path, target, sym, tf, len(frame), result.added, result.replaced, result.total,
@@ -327,6 +337,7 @@ def import_path(
     fmt: FileFormat = "auto",
     repair_sort: bool = False,
     drop_duplicates: bool = False,
+    on_conflict: OnConflict = "error",
 ) -> list[ImportResult]:
     """Import one file, or every candle file of a freqtrade folder.
 
@@ -337,7 +348,7 @@ def import_path(
     path = Path(path)
     options: dict[str, Any] = {
         "exchange": exchange, "fmt": fmt, "repair_sort": repair_sort,
-        "drop_duplicates": drop_duplicates,
+        "drop_duplicates": drop_duplicates, "on_conflict": on_conflict,
     }  # fmt: skip
     if path.is_file():
         return [import_file(store, path, symbol=symbol, timeframe=timeframe, **options)]

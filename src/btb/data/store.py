@@ -193,7 +193,8 @@ class OHLCVStore:
             first = ", ".join(ts.isoformat() for ts in clashes[:5])
             raise DataError(
                 f"{path}: {len(clashes)} candle(s) already stored with different OHLCV values "
-                f"(first: {first}); nothing written"
+                f"(first: {first}); nothing written (on_conflict='replace' takes the new "
+                "values, 'keep' the stored ones; CLI: --on-conflict)"
             )
         return clashes if on_conflict == "replace" else []
 

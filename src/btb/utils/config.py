@@ -42,14 +42,13 @@ from btb.utils.config_models import (
     Section,
 )
 from btb.utils.config_validator import CheckResult, ConfigValidator, ValidationReport
-from btb.utils.logging import register_secret
+from btb.utils.logging import register_secret, url_password
 
 _SECRET_KEY = re.compile(
     r"^(api[_-]?key|api[_-]?secret|apikey|secret|secret[_-]?key|password|passphrase|"
     r"token|access[_-]?token|private[_-]?key)$",
     re.IGNORECASE,
 )
-_URL_PASSWORD = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]+:([^@\s/]+)@")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -59,6 +58,20 @@ def _as_bool(raw: str) -> bool:
     if value in _TRUE | _FALSE:
         return value in _TRUE
     raise ValueError("expected true or false")
+
+
+def _as_int(raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+
+
+def _as_float(raw: str) -> float:
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise ValueError("expected a number") from None
 
 
 def _as_symbols(raw: str) -> list[str]:
@@ -84,11 +97,11 @@ ENV_VARS: tuple[tuple[str, str, Callable[[str], Any], bool], ...] = (
     ("API_SECRET", "exchange.api_secret", _as_str, True),
     ("TESTNET", "exchange.testnet", _as_bool, True),
     ("SYMBOL", "trading.symbols", _as_symbols, True),
-    ("LEVERAGE", "trading.leverage", int, True),
-    ("RISK_PER_TRADE", "risk.risk_per_trade", float, True),
-    ("STOPLOSS_PCT", "risk.stop_loss_pct", float, True),
-    ("TAKE_PROFIT_PCT", "risk.take_profit_pct", float, True),
-    ("DAILY_MAX_LOSS_PCT", "risk.daily_max_loss_pct", float, True),
+    ("LEVERAGE", "trading.leverage", _as_int, True),
+    ("RISK_PER_TRADE", "risk.risk_per_trade", _as_float, True),
+    ("STOPLOSS_PCT", "risk.stop_loss_pct", _as_float, True),
+    ("TAKE_PROFIT_PCT", "risk.take_profit_pct", _as_float, True),
+    ("DAILY_MAX_LOSS_PCT", "risk.daily_max_loss_pct", _as_float, True),
     ("DB_FILE", "database.url", _as_sqlite_url, True),
     ("DATABASE_URL", "database.url", _as_str, True),
     ("LOG_LEVEL", "logging.level", _as_level, True),
@@ -159,7 +172,7 @@ def _reject_file_secrets(node: Any, prefix: str = "") -> None:
                 "(in the environment or .env)",
                 key_path=path,
             )
-        elif path == "database.url" and isinstance(value, str) and _URL_PASSWORD.match(value):
+        elif path == "database.url" and isinstance(value, str) and url_password(value):
             raise ConfigError(
                 "a database password must not be written in the config file; "
                 "set BTB_DATABASE_URL in the environment or .env instead",
@@ -168,6 +181,8 @@ def _reject_file_secrets(node: Any, prefix: str = "") -> None:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder, not a config file")
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
@@ -292,8 +307,8 @@ def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None =
     for secret in (config.exchange.api_key, config.exchange.api_secret):
         if secret is not None:
             register_secret(secret.get_secret_value())
-    if config.database.url and (match := _URL_PASSWORD.match(config.database.url)):
-        register_secret(match.group(1))
+    if config.database.url:
+        register_secret(url_password(config.database.url))
     return config
 
 

@@ -36,9 +36,12 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    field_serializer,
     field_validator,
     model_validator,
 )
+
+from btb.utils.logging import mask_url_password
 
 TIMEFRAMES: tuple[str, ...] = (
     "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d", "1w",
@@ -50,12 +53,6 @@ ExchangeName = Literal["sim", "bybit", "binance", "bybit_direct"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_URL_PASSWORD = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]+:)([^@\s/]+)(@)")
-
-
-def mask_url_password(url: str) -> str:
-    """``scheme://user:***@host/...``: the URL with its password (if any) hidden."""
-    return _URL_PASSWORD.sub(r"\1***\3", url)
 
 
 class CrossFieldError(ValueError):
@@ -128,7 +125,9 @@ class Section(BaseModel, Mapping[str, Any]):
     (equality is pydantic's: same type and same values).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    # allow_inf_nan=False: YAML's .inf / .nan (or NAN in an env variable) are never a
+    # sensible amount of money or a limit, and JSON Schema cannot express them either.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
     #: str fields holding URLs whose password is masked in repr() and to_dict().
     _url_fields: ClassVar[frozenset[str]] = frozenset()
 
@@ -253,6 +252,11 @@ class DatabaseConfig(Section):
 
     url: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9+]*://\S*$")
     echo: bool = False
+
+    @field_serializer("url", when_used="json")
+    def _url_for_json(self, url: str | None) -> str | None:
+        # JSON output is for showing (API, logs); like SecretStr, the password stays hidden.
+        return None if url is None else mask_url_password(url)
 
 
 class LoggingConfig(Section):

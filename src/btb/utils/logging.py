@@ -48,8 +48,11 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
     re.compile(r"(?i)(\bbearer\s+)([A-Za-z0-9\-._~+/]+=*)"),
     re.compile(rf"""(?i)(["']?\b(?:{_KEY_NAMES})["']?\s*[:=]\s*["']?)([^"'\s,;&}}\])]+)"""),
-    re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s@]+:)([^@\s/]+)(@)"),
 )
+#: ``scheme://user:password@``: group 2 is the password. The user may be empty
+#: (``redis://:pw@host``) and the password may hold ``/`` or ``@`` (greedy up to the last
+#: ``@`` before white space or a quote): over-masking a URL is harmless, leaking a part is not.
+URL_CREDENTIALS = re.compile(r"""(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s@"']*:)([^\s"']+)(@)""")
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -82,7 +85,18 @@ def redact(text: str) -> str:
         text = pattern.sub(MASK, text)
     for rule in _PATTERNS:
         text = rule.sub(_mask_match, text)
-    return text
+    return mask_url_password(text)
+
+
+def mask_url_password(text: str) -> str:
+    """``scheme://user:***@host/...``: ``text`` with the password of every URL in it hidden."""
+    return URL_CREDENTIALS.sub(_mask_match, text)
+
+
+def url_password(url: str) -> str | None:
+    """The password of a ``scheme://user:password@host`` URL, or None when it has none."""
+    match = URL_CREDENTIALS.match(url.strip())
+    return match.group(2) if match else None
 
 
 def _mask_match(match: re.Match[str]) -> str:
@@ -182,9 +196,12 @@ def setup_logger(
 __all__ = [
     "LOG_FORMAT",
     "MASK",
+    "URL_CREDENTIALS",
     "RedactionFilter",
     "install_redaction",
+    "mask_url_password",
     "redact",
     "register_secret",
     "setup_logger",
+    "url_password",
 ]

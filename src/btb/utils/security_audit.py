@@ -219,14 +219,23 @@ class SecurityAuditor:
             dirnames[:] = [d for d in dirnames if d not in self.exclude_dirs]
             for filename in filenames:
                 path = Path(dirpath, filename)
-                if path.suffix in SCANNED_SUFFIXES and path.stat().st_size <= _MAX_SCAN_BYTES:
+                if path.suffix not in SCANNED_SUFFIXES:
+                    continue
+                try:
+                    size = path.stat().st_size
+                except OSError:  # a dangling symlink or a file removed meanwhile
+                    continue
+                if size <= _MAX_SCAN_BYTES:
                     yield path
 
     def check_no_hardcoded_secrets(self) -> AuditCheck:
         """critical: no real-looking secret literal or private key in source/config files."""
         findings: list[str] = []
         for path in self._source_files():
-            text = path.read_text(encoding="utf-8", errors="replace")
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:  # unreadable (permissions, or a folder named like a file)
+                continue
             for lineno, line in enumerate(text.splitlines(), start=1):
                 hits = [m.group(1) for m in _QUOTED_SECRET.finditer(line)]
                 if path.suffix in _BARE_SUFFIXES:

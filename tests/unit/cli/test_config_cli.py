@@ -10,7 +10,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from btb.cli.main import cli
+from btb.cli.main import LazyGroup, cli
+from btb.errors import AuthenticationError, ExchangeAPIError
 from btb.utils.config import ENV_VARS
 
 REPO = Path(__file__).resolve().parents[3]
@@ -153,3 +154,51 @@ def test_show_bad_config_exit_2(workdir: Path) -> None:
     result = CliRunner().invoke(cli, ["config", "show", "-c", _write(workdir, BAD_KEY)])
     assert result.exit_code == 2
     assert result.stderr == "error: risk.risk_per_trad: unknown key\n"
+
+
+def test_secret_in_file_message_is_not_mangled_by_masking(workdir: Path) -> None:
+    text = GOOD.replace("testnet: true", "testnet: true, api_key: Fil3dK3y99")
+    result = CliRunner().invoke(cli, ["config", "validate", "-c", _write(workdir, text)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: exchange.api_key: secrets must not be written in the config file; remove it "
+        "and set BTB_API_KEY (in the environment or .env)\n"
+    )
+
+
+def _failing_group() -> LazyGroup:
+    """A LazyGroup (the class ``btb`` uses) with commands that fail the ways commands do."""
+    group = LazyGroup("btb-test")
+
+    @group.command("exchange")
+    def exchange_fails() -> None:
+        # An exchange echoing the signed request it refused.
+        raise ExchangeAPIError("bybit: GET /v5/order?api_key=Xk9AbCdE&sign=9f86d0818 refused")
+
+    @group.command("auth")
+    def auth_fails() -> None:
+        raise AuthenticationError("rejected key, headers {'X-BAPI-API-KEY': 'Xk9AbCdE'}")
+
+    @group.command("disk")
+    def disk_fails() -> None:
+        raise PermissionError(13, "Permission denied", "/data/btb")
+
+    return group
+
+
+@pytest.mark.parametrize(
+    ("command", "status", "line"),
+    [
+        ("exchange", 1,
+         "error (ExchangeAPIError): bybit: GET /v5/order?api_key=***&sign=*** refused"),
+        ("auth", 2, "error: rejected key, headers {'X-BAPI-API-KEY': '***'}"),
+        ("disk", 1, "error: [Errno 13] Permission denied: '/data/btb'"),
+    ],
+)  # fmt: skip
+def test_command_errors_are_one_line_with_credentials_masked(
+    command: str, status: int, line: str
+) -> None:
+    result = CliRunner().invoke(_failing_group(), [command])
+    assert result.exit_code == status
+    assert result.stderr == line + "\n"
+    assert "Xk9AbCdE" not in result.output and "Traceback" not in result.output

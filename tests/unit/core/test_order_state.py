@@ -29,6 +29,7 @@ LEGAL = {
     (S.INITIALIZED, S.SUBMITTED), (S.INITIALIZED, S.REJECTED), (S.INITIALIZED, S.CANCELED),
     (S.SUBMITTED, S.ACCEPTED), (S.SUBMITTED, S.REJECTED), (S.SUBMITTED, S.PARTIALLY_FILLED),
     (S.SUBMITTED, S.FILLED), (S.SUBMITTED, S.CANCELED), (S.SUBMITTED, S.EXPIRED),
+    (S.SUBMITTED, S.PENDING_CANCEL),  # cancel sent before the venue's acknowledgement
     (S.ACCEPTED, S.PARTIALLY_FILLED), (S.ACCEPTED, S.FILLED), (S.ACCEPTED, S.PENDING_CANCEL),
     (S.ACCEPTED, S.CANCELED), (S.ACCEPTED, S.EXPIRED),
     (S.PARTIALLY_FILLED, S.PARTIALLY_FILLED), (S.PARTIALLY_FILLED, S.FILLED),
@@ -36,6 +37,7 @@ LEGAL = {
     (S.PARTIALLY_FILLED, S.EXPIRED),
     (S.PENDING_CANCEL, S.CANCELED), (S.PENDING_CANCEL, S.PARTIALLY_FILLED),
     (S.PENDING_CANCEL, S.FILLED), (S.PENDING_CANCEL, S.ACCEPTED),
+    (S.PENDING_CANCEL, S.REJECTED), (S.PENDING_CANCEL, S.EXPIRED),
 }  # fmt: skip
 
 
@@ -133,6 +135,26 @@ def test_cancel_rejected_returns_to_working_state() -> None:
     order.apply(OrderPendingCancel(T0))
     order.apply(OrderCancelRejected(T0, "too late"))
     assert order.status is S.PARTIALLY_FILLED
+
+
+@pytest.mark.parametrize(
+    ("venue_says", "final"),
+    [
+        ([OrderAccepted(T0, "x7"), OrderCanceled(T0)], S.CANCELED),  # late ack, then cancelled
+        ([OrderCanceled(T0)], S.CANCELED),
+        ([OrderRejected(T0, "price out of band")], S.REJECTED),  # the order never lived
+        ([OrderFilled(_fill("1"))], S.FILLED),  # it filled before the cancel arrived
+        ([OrderExpired(T0)], S.EXPIRED),
+    ],
+)
+def test_cancel_before_the_acknowledgement(venue_says: list[object], final: OrderStatus) -> None:
+    # Live trading: the strategy cancels an order whose "accepted" has not arrived yet.
+    order = _in_state(S.SUBMITTED)
+    order.apply(OrderPendingCancel(T0))
+    assert order.status is S.PENDING_CANCEL and order.is_open
+    for event in venue_says:
+        order.apply(event)  # type: ignore[arg-type]
+    assert order.status is final
 
 
 def test_accept_records_exchange_id_and_reject_reason() -> None:

@@ -46,6 +46,34 @@ def test_bad_file_is_one_error_line_exit_2_and_nothing_stored(tmp_path: Path) ->
     assert OHLCVStore(tmp_path / "store").list_datasets() == []
 
 
+def test_import_on_conflict_option_replaces_a_stored_candle(tmp_path: Path) -> None:
+    frame = read_real(rows=30)
+    store_dir = str(tmp_path / "store")
+    first = tmp_path / "BTC_USDT-1h.csv"
+    first.write_text(to_csv_text(frame))
+    assert run("data", "import", str(first), "--data-dir", store_dir).exit_code == 0
+    fixed = frame.copy()
+    fixed.iloc[5, fixed.columns.get_loc("volume")] = 1.5
+    second = tmp_path / "fixed" / "BTC_USDT-1h.csv"
+    second.parent.mkdir()
+    second.write_text(to_csv_text(fixed))
+    refused = run("data", "import", str(second), "--data-dir", store_dir)
+    assert refused.exit_code == 2 and "--on-conflict" in refused.output
+    assert refused.output.startswith("error: ") and "Traceback" not in refused.output
+    done = run("data", "import", str(second), "--data-dir", store_dir, "--on-conflict", "replace")
+    assert done.exit_code == 0 and "0 new, 1 replaced, 30 stored" in done.output
+    assert OHLCVStore(store_dir).read("binance", "BTCUSDT", "1h")["volume"].iloc[5] == 1.5
+
+
+def test_unwritable_store_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = run("data", "import", str(BTC_1H), "--data-dir", str(blocker / "store"))
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and "Not a directory" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_check_file_reports_defects_with_exit_1(tmp_path: Path) -> None:
     frame = read_real(rows=100).drop(index=[pd.Timestamp("2024-01-02 05:00", tz="UTC")])
     doubled = pd.concat([frame, frame.iloc[[10]]])
@@ -57,6 +85,15 @@ def test_check_file_reports_defects_with_exit_1(tmp_path: Path) -> None:
     assert "REPAIRABLE unsorted: 1 row(s)" in result.output
     assert "WARNING gap: 1 missing candle(s) in 1 gap(s)" in result.output
     assert "first: 2024-01-02 05:00" in result.output
+
+
+def test_check_of_a_symbol_alone_explains_the_two_forms(tmp_path: Path) -> None:
+    result = run("data", "check", "BTCUSDT", "--data-dir", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: BTCUSDT: no such file (a stored dataset is checked with SYMBOL TIMEFRAME, "
+        "e.g. btb data check BTCUSDT 1h)\n"
+    )
 
 
 def test_check_everything_in_an_empty_store(tmp_path: Path) -> None:

@@ -145,6 +145,49 @@ def test_import_conflicting_with_stored_data_changes_nothing(
     pd.testing.assert_frame_equal(stored(tmp_path), real)
 
 
+def test_conflicts_are_replaced_or_kept_only_when_asked(tmp_path: Path, real: pd.DataFrame) -> None:
+    store = OHLCVStore(tmp_path / "store")
+    import_path(
+        store, write_csv(tmp_path / "BTC_USDT-1h.csv", to_csv_text(real)), exchange="binance"
+    )
+    corrected = real.copy()
+    corrected.iloc[10, corrected.columns.get_loc("close")] += 0.01  # a re-issued candle
+    (tmp_path / "fixed").mkdir()
+    path = write_csv(tmp_path / "fixed" / "BTC_USDT-1h.csv", to_csv_text(corrected))
+    [kept] = import_path(store, path, exchange="binance", on_conflict="keep")
+    assert (kept.added, kept.replaced) == (0, 0)
+    pd.testing.assert_frame_equal(stored(tmp_path), real)
+    [res] = import_path(store, path, exchange="binance", on_conflict="replace")
+    assert (res.added, res.replaced, res.total) == (0, 1, 200)
+    pd.testing.assert_frame_equal(stored(tmp_path), corrected)
+
+
+@pytest.mark.parametrize("name", ["BTC_USDT-1h.csv", "BTC_USDT-1h.csv.gz", "BTC_USDT-1h.json"])
+def test_a_file_without_candles_is_refused(tmp_path: Path, real: pd.DataFrame, name: str) -> None:
+    path = tmp_path / name
+    if name.endswith(".json"):
+        path.write_text("[]")
+    else:  # the real header line of a shipped file and no rows
+        write_csv(path, to_csv_text(real).splitlines()[0] + "\n")
+    with pytest.raises(DataError, match=f"{name}: no candles in the file; nothing stored"):
+        import_path(OHLCVStore(tmp_path / "store"), path, exchange="binance")
+    assert OHLCVStore(tmp_path / "store").list_datasets() == []
+
+
+@pytest.mark.parametrize("name", ["BTC_USDT-1h.csv.gz", "BTC_USDT-1h.json.gz"])
+def test_truncated_gzip_is_a_data_error(tmp_path: Path, real: pd.DataFrame, name: str) -> None:
+    path = tmp_path / name
+    if name.endswith(".json.gz"):
+        freqtrade_json(real, tmp_path / "full.json")
+        whole = gzip.compress((tmp_path / "full.json").read_bytes())
+    else:
+        whole = gzip.compress(to_csv_text(real).encode())
+    path.write_bytes(whole[: len(whole) // 2])  # a download cut off half way
+    with pytest.raises(DataError, match=f"{name}: cannot read .*EOFError"):
+        import_path(OHLCVStore(tmp_path / "store"), path, exchange="binance")
+    assert not (tmp_path / "store").exists()
+
+
 def test_file_name_without_symbol_needs_arguments(tmp_path: Path, real: pd.DataFrame) -> None:
     path = write_csv(tmp_path / "candles.csv", to_csv_text(real))
     store = OHLCVStore(tmp_path / "store")

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from btb.errors import ConfigError
 from btb.utils.config import load_config, override_config, parse_config
 from btb.utils.config_models import BTBConfig
+from btb.utils.logging import redact
 
 from .conftest import MINIMAL_YAML
 
@@ -65,6 +66,11 @@ BAD_CASES = [
     ("section of wrong type", _with("risk: {}", "risk: [1, 2]"), "risk", "valid dictionary"),
     ("live on the simulator", _with("strategy: ema_cross", "strategy: ema_cross\n  mode: live"),
      "trading.mode", "real exchange"),
+    # YAML spells infinity and NaN .inf and .nan; no amount of money or limit is either.
+    ("infinite capital", MINIMAL_YAML + "backtest: {initial_capital: .inf}\n",
+     "backtest.initial_capital", "finite number"),
+    ("NaN limit", _with("risk: {}", "risk: {min_risk_reward: .nan}"),
+     "risk.min_risk_reward", "finite number"),
 ]  # fmt: skip
 
 
@@ -124,6 +130,9 @@ def test_non_mapping_file(write_config: WriteConfig, text: str, fragment: str) -
 def test_missing_file(clean_env: Path) -> None:
     with pytest.raises(ConfigError, match=r"config file not found: .*nope\.yaml"):
         load_config(clean_env / "nope.yaml", env={})
+    (clean_env / "folder.yaml").mkdir()
+    with pytest.raises(ConfigError, match=r"folder\.yaml is a folder, not a config file"):
+        load_config(clean_env / "folder.yaml", env={})
 
 
 def test_several_errors_are_summarised_on_one_line(write_config: WriteConfig) -> None:
@@ -193,6 +202,31 @@ def test_secrets_never_in_repr_str_or_dict(write_config: WriteConfig) -> None:
         assert db_password not in text
     assert config.to_dict()["exchange"]["api_key"] == "***"
     assert config.to_dict()["database"]["url"] == "postgresql+asyncpg://bot:***@10.0.0.5/btb"
+    # pydantic's own JSON output (an API or dashboard might send it) hides them too.
+    dumped = config.model_dump_json()
+    assert SECRET not in dumped and db_password not in dumped
+    assert '"url":"postgresql+asyncpg://bot:***@10.0.0.5/btb"' in dumped
+
+
+@pytest.mark.parametrize(
+    ("url", "password", "shown"),
+    [
+        # A password with "/" or "@" (unencoded) and a Redis URL without a user name.
+        ("postgresql+asyncpg://bot:pa55/w0rd@db.example/btb", "pa55/w0rd",
+         "postgresql+asyncpg://bot:***@db.example/btb"),
+        ("postgresql+asyncpg://bot:p@ss@w0rd@db.example:5432/btb", "p@ss@w0rd",
+         "postgresql+asyncpg://bot:***@db.example:5432/btb"),
+        ("redis://:r3d1s-pw@cache.example:6379/0", "r3d1s-pw", "redis://:***@cache.example:6379/0"),
+    ],
+)  # fmt: skip
+def test_unusual_database_passwords_are_hidden_and_masked_in_logs(
+    write_config: WriteConfig, url: str, password: str, shown: str
+) -> None:
+    config = load_config(write_config(), env={"BTB_DATABASE_URL": url})
+    assert config.database.url == url  # the real value is kept for the database driver
+    assert config.to_dict()["database"]["url"] == shown
+    assert password not in repr(config) and password not in config.model_dump_json()
+    assert redact(f"connecting with {password}") == "connecting with ***"  # registered
 
 
 def test_validation_error_on_secret_does_not_echo_it() -> None:
@@ -263,20 +297,23 @@ def test_comma_separated_symbols(write_config: WriteConfig) -> None:
 
 
 @pytest.mark.parametrize(
-    ("env", "key_path", "variable"),
+    ("env", "key_path", "variable", "reason"),
     [
-        ({"TESTNET": "perhaps"}, "exchange.testnet", "TESTNET"),
-        ({"BTB_LEVERAGE": "five"}, "trading.leverage", "BTB_LEVERAGE"),
-        ({"RISK_PER_TRADE": "1%"}, "risk.risk_per_trade", "RISK_PER_TRADE"),
+        ({"TESTNET": "perhaps"}, "exchange.testnet", "TESTNET", "expected true or false"),
+        ({"BTB_LEVERAGE": "five"}, "trading.leverage", "BTB_LEVERAGE", "expected a whole number"),
+        ({"RISK_PER_TRADE": "1%"}, "risk.risk_per_trade", "RISK_PER_TRADE", "expected a number"),
+        ({"STOPLOSS_PCT": "nan"}, "risk.stop_loss_pct", "STOPLOSS_PCT", "finite number"),
     ],
 )
 def test_unparsable_env_value(
-    write_config: WriteConfig, env: dict[str, str], key_path: str, variable: str
+    write_config: WriteConfig, env: dict[str, str], key_path: str, variable: str, reason: str
 ) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(write_config(), env=env)
     assert info.value.key_path == key_path
     assert f"environment variable {variable}" in str(info.value)
+    assert reason in str(info.value)
+    assert "invalid literal" not in str(info.value)  # Python's wording is not for users
 
 
 def test_env_value_out_of_range_names_variable(write_config: WriteConfig) -> None:

@@ -114,6 +114,8 @@ def test_caplog_sees_redacted_records(caplog: pytest.LogCaptureFixture) -> None:
         ("db postgresql://bot:hunter22@db.example.com/btb",
          "db postgresql://bot:***@db.example.com/btb"),
         ("password=pa55word!", "password=***"),
+        ("redis://:r3dispw@cache.example:6379/0", "redis://:***@cache.example:6379/0"),
+        ("url='postgresql://bot:pa55/w@rd@db.example/btb'", "url='postgresql://bot:***@db.example/btb'"),
         # Ordinary text stays as it is.
         ("design=good, http://127.0.0.1:8080/path, tokens: 5, signal: BUY",
          "design=good, http://127.0.0.1:8080/path, tokens: 5, signal: BUY"),

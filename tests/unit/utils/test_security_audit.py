@@ -93,6 +93,14 @@ def test_hardcoded_secret_detection(
         assert REAL_LOOKING not in check.message  # but never the value
 
 
+def test_dangling_link_is_skipped(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "src" / "old_settings.py").symlink_to(root / "gone.py")  # dangling
+    (root / "src" / "bot.py").write_text(f'API_KEY = "{REAL_LOOKING}"\n')
+    check = SecurityAuditor(root, env={}).check_no_hardcoded_secrets()
+    assert not check.passed and check.message.endswith(": src/bot.py:1")
+
+
 def test_gitignore_completeness_lists_missing_patterns(tmp_path: Path) -> None:
     root = _project(tmp_path, gitignore=".env\n__pycache__/\n")
     check = SecurityAuditor(root, env={}).check_gitignore_complete()
