@@ -1,0 +1,422 @@
+"""Where orders go: the :class:`Venue` protocol and :class:`SimulatedVenue` for backtests.
+
+The engine talks to every venue through :class:`Venue` (submit, cancel) and hears back
+through :class:`VenueListener` (order events with fills, liquidations, funding). The backtest
+venue below is one implementation; the live shell implements the same protocol against an
+exchange. Fill decisions come only from :mod:`btb.core.matching`.
+
+:class:`SimulatedVenue` is a small exchange: it keeps its own ledger (a
+:class:`~btb.engine.portfolio.Portfolio`), expires orders it cannot pay for when they would
+fill, honours reduce-only, liquidates isolated linear positions, charges funding when enabled,
+and is driven candle by candle with :meth:`SimulatedVenue.process_bar`. Fills are stamped with
+the open time of the candle they happen in.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+from btb.core import matching as m
+from btb.core.enums import LiquiditySide, MarketType, OrderType, Side
+from btb.core.fill import Fill
+from btb.core.instrument import Instrument
+from btb.core.order import (
+    Order,
+    OrderAccepted,
+    OrderCanceled,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+)
+from btb.engine.portfolio import Portfolio, to_decimal
+from btb.errors import StateError
+
+log = logging.getLogger(__name__)
+
+_KINDS = {
+    OrderType.MARKET: m.KIND_MARKET,
+    OrderType.LIMIT: m.KIND_LIMIT,
+    OrderType.STOP_MARKET: m.KIND_STOP,
+    OrderType.TAKE_PROFIT_MARKET: m.KIND_TAKE_PROFIT,
+}
+_MAX_FILLS_PER_BAR = 10_000  # a guard against a listener that keeps re-submitting
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NS_PER_HOUR = 3_600_000_000_000
+
+
+def _as_datetime(ts: datetime | int) -> datetime:
+    """A candle time given as datetime or epoch nanoseconds, as an aware UTC datetime."""
+    if isinstance(ts, datetime):
+        return ts
+    return _EPOCH + timedelta(microseconds=int(ts) // 1000)
+
+
+def _is_funding_time(ts: datetime | int, hours: tuple[int, ...]) -> bool:
+    """True at the top of a funding hour (UTC)."""
+    if isinstance(ts, datetime):
+        return ts.minute == 0 and ts.second == 0 and ts.hour in hours
+    return int(ts) % _NS_PER_HOUR == 0 and (int(ts) // _NS_PER_HOUR) % 24 in hours
+
+
+class VenueListener(Protocol):
+    """The engine's side: what a venue reports."""
+
+    def on_order_event(self, client_order_id: str, event: OrderEvent) -> None: ...
+
+    def on_liquidation(self, fill: Fill) -> None: ...
+
+    def on_funding(self, symbol: str, ts: datetime, amount: Decimal) -> None: ...
+
+
+class Venue(Protocol):
+    """What the engine needs from a venue. Events come back through the bound listener."""
+
+    def bind(self, listener: VenueListener) -> None: ...
+
+    def submit(self, order: Order) -> None: ...
+
+    def cancel(self, client_order_id: str) -> None: ...
+
+
+@dataclass(slots=True)
+class _Working:
+    coid: str
+    symbol: str
+    side: Side
+    kind: int
+    qty: Decimal
+    level: float
+    reduce_only: bool
+    seq: int
+    born: int
+    ref: float  # first price the order sees in the bar it was born in
+    created: datetime
+    sign: int  # +1 buy, -1 sell (cached: read in every bar's loop)
+
+
+class SimulatedVenue:
+    """A deterministic exchange for backtests (rules: :mod:`btb.core.matching`)."""
+
+    def __init__(
+        self,
+        instruments: Mapping[str, Instrument],
+        *,
+        initial_cash: Decimal,
+        market_type: MarketType = MarketType.SPOT,
+        leverage: Decimal = Decimal(1),
+        taker_fee: Decimal = Decimal("0.001"),
+        maker_fee: Decimal = Decimal("0.001"),
+        slippage_bps: float = 0.0,
+        funding_rate: Decimal | None = None,
+        funding_hours: tuple[int, ...] = (0, 8, 16),
+    ) -> None:
+        self.instruments = dict(instruments)
+        self.account = Portfolio(
+            Decimal(initial_cash), market_type, Decimal(leverage), track_trades=False
+        )
+        self.taker_fee, self.maker_fee = Decimal(taker_fee), Decimal(maker_fee)
+        self.slippage_bps = float(slippage_bps)
+        self.funding_rate = funding_rate
+        self.funding_hours = funding_hours
+        self.now: datetime | None = None
+        self._listener: VenueListener | None = None
+        self._working: dict[str, list[_Working]] = {}
+        self._by_id: dict[str, _Working] = {}
+        self._seq = 0
+        self._liq_n = 0
+        #: symbols with working orders or an open position; a driver may skip the others
+        self.active: set[str] = set()
+        #: symbol -> (down, up): a candle with ``low > down`` and ``high < up`` fills nothing
+        #: (entries are dropped whenever orders or positions change; read-only for drivers)
+        self.quiet: dict[str, tuple[float, float]] = {}
+        # While a bar is processed: when new orders are born and what price they first see.
+        self._born = m.BORN_BEFORE
+        self._ref = math.nan
+
+    # ---- Venue protocol ---------------------------------------------------------------
+
+    def bind(self, listener: VenueListener) -> None:
+        self._listener = listener
+
+    def submit(self, order: Order) -> None:
+        """Accept ``order`` (or reject it: unknown symbol, spot short, bad quantity)."""
+        ts = order.created_at or self.now
+        assert ts is not None, "submit before any bar and without created_at"
+        inst = self.instruments.get(order.symbol)
+        reason = None
+        if inst is None:
+            reason = f"unknown symbol {order.symbol}"
+        elif order.order_type not in _KINDS:
+            reason = f"unsupported order type {order.order_type}"
+        if reason:
+            self._emit(order.client_order_id, OrderRejected(ts, reason))
+            return
+        self._seq += 1
+        level = order.price if order.order_type is OrderType.LIMIT else order.trigger_price
+        w = _Working(
+            order.client_order_id,
+            order.symbol,
+            order.side,
+            _KINDS[order.order_type],
+            order.remaining_qty,
+            float(level) if level is not None else math.nan,
+            order.reduce_only,
+            self._seq,
+            self._born,
+            self._ref,
+            ts,
+            order.side.sign,
+        )
+        self._working.setdefault(order.symbol, []).append(w)
+        self._by_id[w.coid] = w
+        self._changed(order.symbol)
+        self._emit(w.coid, OrderAccepted(ts, f"sim-{self._seq}"))
+
+    def cancel(self, client_order_id: str) -> None:
+        """Cancel a working order; unknown or already finished ids are ignored."""
+        w = self._by_id.pop(client_order_id, None)
+        if w is None:
+            return
+        self._working[w.symbol].remove(w)
+        self._changed(w.symbol)
+        self._emit(w.coid, OrderCanceled(self.now or w.created))
+
+    # ---- driving ------------------------------------------------------------------------
+
+    def working_orders(self, symbol: str) -> int:
+        return len(self._working.get(symbol, ()))
+
+    def process_bar(
+        self, symbol: str, ts: datetime | int, open_: float, high: float, low: float
+    ) -> None:
+        """Let candle ``ts`` of ``symbol`` trade against the working orders (rules 1-8).
+
+        ``ts`` is the candle's open time, as a datetime or as epoch nanoseconds (converted
+        only when something happens, which keeps long backtests fast).
+        """
+        working = self._working.get(symbol)
+        pos = self.account.positions.get(symbol)
+        has_pos = pos is not None and pos.quantity != 0
+        if not working and not has_pos:
+            return
+        if has_pos and self.funding_rate is not None and _is_funding_time(ts, self.funding_hours):
+            self.now = _as_datetime(ts)
+            self._charge_funding(symbol, self.now, open_)
+        if not working and not (has_pos and self._liquidates()):
+            return
+        bounds = self.quiet.get(symbol)
+        if bounds is None:
+            bounds = self.quiet[symbol] = self._compute_bounds(symbol)
+        if low > bounds[0] and high < bounds[1]:
+            return  # no level inside this candle: nothing can fill
+        self.now = _as_datetime(ts)
+        self._born, self._ref = m.BORN_BEFORE, open_
+        try:
+            for _ in range(_MAX_FILLS_PER_BAR):
+                if not self._fill_next(symbol, self.now, open_, high, low):
+                    return
+            raise StateError(f"{symbol} {ts}: more than {_MAX_FILLS_PER_BAR} fills in one bar")
+        finally:
+            self._born, self._ref = m.BORN_BEFORE, math.nan
+            for w in self._working.get(symbol, ()):
+                w.born = m.BORN_BEFORE  # from the next candle on, every order is fully live
+
+    def _compute_bounds(self, symbol: str) -> tuple[float, float]:
+        """(highest level that fires on a fall, lowest that fires on a rise); a candle with
+        ``low`` above the first and ``high`` below the second cannot fill anything."""
+        down, up = -math.inf, math.inf
+        for w in self._working.get(symbol, ()):
+            if w.kind == m.KIND_MARKET:
+                return math.inf, -math.inf
+            if m.fires_downward(w.kind, w.sign):
+                down = max(down, w.level)
+            else:
+                up = min(up, w.level)
+        pos = self.account.positions.get(symbol)
+        if self._liquidates() and pos is not None and pos.quantity != 0:
+            pos_sign = 1 if pos.quantity > 0 else -1
+            level = m.liquidation_level(
+                float(pos.avg_entry_price),
+                pos_sign,
+                float(pos.leverage),
+                float(self.instruments[symbol].maintenance_margin_rate),
+            )
+            if pos_sign > 0:
+                down = max(down, level)
+            else:
+                up = min(up, level)
+        return down, up
+
+    def settle(self, symbol: str, ts: datetime, price: float) -> None:
+        """Fill every working market order of ``symbol`` at ``price`` (end of data, rule 9)."""
+        self.now = ts
+        for w in [w for w in self._working.get(symbol, ()) if w.kind == m.KIND_MARKET]:
+            self._execute(w, ts, price, LiquiditySide.TAKER)
+
+    # ---- internals ----------------------------------------------------------------------
+
+    def _liquidates(self) -> bool:
+        return self.account.market_type is MarketType.LINEAR
+
+    def _fill_next(self, symbol: str, ts: datetime, open_: float, high: float, low: float) -> bool:
+        best: tuple[int, float, int] | None = None
+        pick: _Working | None = None
+        pick_phase = m.NO_FILL
+        for w in self._working.get(symbol, ()):
+            if not m.is_live(w.kind, w.born):
+                continue
+            ref = open_ if w.born == m.BORN_BEFORE else w.ref
+            phase = m.fill_phase(w.kind, w.sign, w.level, ref, high, low)
+            if phase == m.NO_FILL:
+                continue
+            key = m.priority(phase, w.kind, w.sign, w.level, w.seq)
+            if best is None or key < best:
+                best, pick, pick_phase = key, w, phase
+        liq = self._liquidation_candidate(symbol, open_, high, low)
+        if liq is not None and (best is None or liq[0] < best):
+            self._liquidate(symbol, ts, liq[1], liq[2])
+            return True
+        if pick is None:
+            return False
+        ref = open_ if pick.born == m.BORN_BEFORE else pick.ref
+        price = m.fill_price(pick.kind, pick.sign, pick.level, ref, pick_phase, self.slippage_bps)
+        liquidity = LiquiditySide.MAKER if pick.kind == m.KIND_LIMIT else LiquiditySide.TAKER
+        self._born = m.BORN_AT_OPEN if pick_phase == m.PHASE_OPEN else m.BORN_INTRABAR
+        self._ref = price
+        self._execute(pick, ts, price, liquidity)
+        return True
+
+    def _liquidation_candidate(
+        self, symbol: str, open_: float, high: float, low: float
+    ) -> tuple[tuple[int, float, int], float, int] | None:
+        """(priority, fill price, order sign) of a liquidation in this bar, if it triggers."""
+        if not self._liquidates():
+            return None
+        pos = self.account.positions.get(symbol)
+        if pos is None or pos.quantity == 0:
+            return None
+        pos_sign = 1 if pos.quantity > 0 else -1
+        level = m.liquidation_level(
+            float(pos.avg_entry_price),
+            pos_sign,
+            float(pos.leverage),
+            float(self.instruments[symbol].maintenance_margin_rate),
+        )
+        sign = -pos_sign
+        ref = open_ if self._born == m.BORN_BEFORE else self._ref
+        phase = m.fill_phase(m.KIND_LIQUIDATION, sign, level, ref, high, low)
+        if phase == m.NO_FILL:
+            return None
+        price = m.fill_price(m.KIND_LIQUIDATION, sign, level, ref, phase, self.slippage_bps)
+        return m.priority(phase, m.KIND_LIQUIDATION, sign, level, m.LIQUIDATION_SEQ), price, sign
+
+    def _execute(self, w: _Working, ts: datetime, price: float, liquidity: LiquiditySide) -> None:
+        pos = self.account.position(w.symbol)
+        qty = w.qty
+        reason = None
+        if w.reduce_only:
+            if pos.quantity == 0 or (pos.quantity > 0) == (w.sign > 0):
+                self._drop(w)
+                self._emit(w.coid, OrderCanceled(ts))  # nothing left to reduce
+                return
+            qty = min(qty, abs(pos.quantity))
+        else:
+            reason = self._cannot_afford(w, qty, price)
+        if reason is not None:
+            # Accepted earlier, it cannot be paid for now: exchanges expire such market orders.
+            log.info("%s expired: %s", w.coid, reason)
+            self._drop(w)
+            self._emit(w.coid, OrderExpired(ts))
+            return
+        rate = self.maker_fee if liquidity is LiquiditySide.MAKER else self.taker_fee
+        dprice = to_decimal(price)
+        fill = Fill(
+            w.coid,
+            w.symbol,
+            w.side,
+            qty,
+            dprice,
+            qty * dprice * rate,
+            ts,
+            liquidity=liquidity,
+            exchange_order_id=f"sim-{w.seq}",
+        )
+        self.account.apply_fill(fill)
+        self._changed(fill.symbol)
+        self._drop(w)
+        self._emit(w.coid, OrderFilled(fill))
+
+    def _cannot_afford(self, w: _Working, qty: Decimal, price: float) -> str | None:
+        acct = self.account
+        pos = acct.position(w.symbol)
+        if acct.market_type is MarketType.SPOT and w.sign < 0:
+            if qty > pos.quantity:
+                return f"spot {w.symbol}: cannot sell {qty}, holding {pos.quantity}"
+            return None
+        if pos.quantity != 0 and (pos.quantity > 0) != (w.sign > 0):
+            return None  # reduces (or flips) an existing position: no new money needed
+        notional = qty * to_decimal(price)
+        need = notional / acct.leverage + notional * max(self.taker_fee, self.maker_fee)
+        free = acct.free_cash({w.symbol: price})
+        if need > free:
+            return f"insufficient funds: {w.symbol} needs {need:.2f}, free {free:.2f}"
+        return None
+
+    def _liquidate(self, symbol: str, ts: datetime, price: float, sign: int) -> None:
+        pos = self.account.position(symbol)
+        qty = abs(pos.quantity)
+        self._liq_n += 1
+        dprice = to_decimal(price)
+        side = Side.BUY if sign > 0 else Side.SELL
+        fill = Fill(
+            f"liq-{symbol}-{self._liq_n}",
+            symbol,
+            side,
+            qty,
+            dprice,
+            qty * dprice * self.taker_fee,
+            ts,
+        )
+        self.account.apply_fill(fill)
+        self._changed(fill.symbol)
+        self._born, self._ref = m.BORN_INTRABAR, price
+        for w in [w for w in self._working.get(symbol, ()) if w.reduce_only]:
+            self._drop(w)
+            self._emit(w.coid, OrderCanceled(ts))
+        assert self._listener is not None
+        self._listener.on_liquidation(fill)
+
+    def _changed(self, symbol: str) -> None:
+        """Orders or the position of ``symbol`` changed: refresh ``active`` and ``quiet``."""
+        self.quiet.pop(symbol, None)
+        pos = self.account.positions.get(symbol)
+        if self._working.get(symbol) or (pos is not None and pos.quantity != 0):
+            self.active.add(symbol)
+        else:
+            self.active.discard(symbol)
+
+    def _drop(self, w: _Working) -> None:
+        self._by_id.pop(w.coid, None)
+        self._working[w.symbol].remove(w)
+        self._changed(w.symbol)
+
+    def _charge_funding(self, symbol: str, ts: datetime, mark: float) -> None:
+        assert self.funding_rate is not None
+        pos = self.account.position(symbol)
+        amount = pos.quantity * to_decimal(mark) * self.funding_rate
+        self.account.apply_funding(symbol, ts, amount)
+        assert self._listener is not None
+        self._listener.on_funding(symbol, ts, amount)
+
+    def _emit(self, coid: str, event: OrderEvent) -> None:
+        assert self._listener is not None, "venue not bound to a listener"
+        self._listener.on_order_event(coid, event)
