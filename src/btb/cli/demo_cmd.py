@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from btb.data.sample import SAMPLE_EXCHANGE, attribution_path, import_sample
+from btb.data.sample import SAMPLE_EXCHANGE, attribution_path, demo_config_path, import_sample
 from btb.data.store import OHLCVStore
 from btb.data.validate import check_ohlcv
 from btb.errors import DataError
@@ -74,6 +74,42 @@ def step_data_check(ctx: DemoContext) -> None:
             raise DataError(f"demo data failed its check: {report.header()}")
 
 
+def step_backtest(ctx: DemoContext) -> None:
+    """Backtest the demo config's strategy (``enhanced``) and write the HTML report.
+
+    Uses the model an earlier demo step trained (``ctx.state["model_path"]``) when there is
+    one, and then starts where that model's training window ended
+    (``ctx.state["backtest_start"]``) so no bar it learned from is traded; without a model
+    ``enhanced`` trades on its technical signals alone over all the data.
+    """
+    from btb.backtest.engine import Backtester
+    from btb.cli.backtest_cmd import metrics_table
+    from btb.utils.config import load_config, override_config
+
+    overrides: dict[str, Any] = {"data.data_dir": str(ctx.data_dir)}
+    model_path = ctx.state.get("model_path")
+    if model_path is not None:
+        overrides["strategy_params.model_path"] = str(model_path)
+    start = ctx.state.get("backtest_start")
+    if start is not None:
+        overrides["data.start_date"] = start.isoformat()
+    config = override_config(load_config(demo_config_path()), overrides)
+    backtester = Backtester(config)
+    result = backtester.run()
+    using = f"model {model_path}" if model_path else "technical signals only"
+    ctx.echo(
+        f"  {config.trading.strategy} on {', '.join(config.trading.symbols)} "
+        f"{config.trading.timeframes[0]} ({using}), {result['path']} path"
+    )
+    ctx.echo(metrics_table(backtester.calculate_metrics()))
+    out = ctx.workdir / "backtest"
+    backtester.save_results(str(out))
+    report = out / "report.html"
+    backtester.plot_results(str(report))
+    ctx.echo(f"  report: {report.resolve()}")
+    ctx.state["backtest_report"] = report
+
+
 DemoStep = tuple[str, Callable[[DemoContext], None]]
 
 #: The demo, in order. Append ``(title, function)`` to extend it.
@@ -81,6 +117,7 @@ STEPS: list[DemoStep] = [
     ("Import the shipped sample candles", step_import_sample),
     ("Data summary", step_data_summary),
     ("Data check", step_data_check),
+    ("Backtest", step_backtest),
 ]
 
 

@@ -40,6 +40,14 @@ def sample_dir() -> Path:
     return path
 
 
+def demo_config_path() -> Path:
+    """The configuration ``btb demo`` runs with (simulator, paper mode, no keys)."""
+    path = sample_dir().parent / "demo.yaml"
+    if not path.is_file():
+        raise DataError(f"shipped demo config not found at {path} (broken installation?)")
+    return path
+
+
 def attribution_path() -> Path:
     """The provenance and licence note that travels with the sample."""
     return sample_dir() / "ATTRIBUTION.md"
