@@ -163,8 +163,34 @@ class Section(BaseModel, Mapping[str, Any]):
         return result
 
 
+class RetryConfig(Section):
+    """How exchange calls are retried: only network errors and rate limits, never others.
+
+    ``attempts`` counts the first try; waits grow exponentially from ``base_delay`` (with
+    random jitter of the same size) up to ``max_delay`` seconds; a rate-limit answer that says
+    when the limit resets is waited for, but never longer than ``max_rate_limit_wait``.
+    """
+
+    attempts: Int = Field(default=4, ge=1, le=20)
+    base_delay: float = Field(default=0.5, ge=0, le=60)
+    max_delay: float = Field(default=15.0, ge=0, le=600)
+    max_rate_limit_wait: float = Field(default=60.0, ge=0, le=600)
+
+    @model_validator(mode="after")
+    def _delays_ordered(self) -> RetryConfig:
+        if self.max_delay < self.base_delay:
+            raise CrossFieldError("max_delay", "must not be below retry.base_delay")
+        return self
+
+
 class ExchangeConfig(Section):
-    """Which venue to trade on and how to talk to it. Keys come only from env/credentials."""
+    """Which venue to trade on and how to talk to it. Keys come only from env/credentials.
+
+    ``base_url`` / ``ws_url`` replace the venue's REST / websocket host (``btb sim``, a
+    proxy); ``poll_interval_s`` is how often closed candles are polled over REST while the
+    websocket is down (default: a quarter of the candle, between 0.5 and 15 s); ``client``
+    picks the client ``name: sim`` uses: btb's direct Bybit client or ccxt's bybit.
+    """
 
     name: ExchangeName
     testnet: bool
@@ -173,8 +199,12 @@ class ExchangeConfig(Section):
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
     base_url: str | None = Field(default=None, pattern=r"^(https?|wss?)://\S+$")
+    ws_url: str | None = Field(default=None, pattern=r"^wss?://\S+$")
     recv_window_ms: Int = Field(default=10_000, gt=0, le=60_000)
     timeout_s: float = Field(default=10.0, gt=0, le=300)
+    poll_interval_s: float | None = Field(default=None, gt=0, le=3600)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    client: Literal["direct", "ccxt"] = "direct"
 
 
 class TradingConfig(Section):
@@ -183,7 +213,8 @@ class TradingConfig(Section):
     mode: Literal["paper", "live"] = "paper"
     symbols: SymbolTuple = Field(min_length=1, json_schema_extra={"uniqueItems": True})
     timeframes: TimeframeTuple = Field(min_length=1, json_schema_extra={"uniqueItems": True})
-    strategy: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    # A registered name (``ema_cross``) or a user's strategy file (``my/strat.py:MyStrategy``).
+    strategy: str = Field(pattern=r"^([a-z][a-z0-9_]*|[^:\s]+\.py:[A-Za-z_][A-Za-z0-9_]*)$")
     position_size: float | None = Field(default=None, gt=0)
     max_open_positions: Int = Field(default=3, ge=1, le=1000)
     leverage: Int = Field(default=1, ge=1, le=125)
@@ -316,6 +347,7 @@ __all__ = [
     "ExchangeConfig",
     "LoggingConfig",
     "ModelConfig",
+    "RetryConfig",
     "RiskConfig",
     "Section",
     "TradingConfig",
