@@ -16,9 +16,11 @@ def test_demo_backtests_enhanced_and_prints_report_path(tmp_path: Path) -> None:
     assert "enhanced on BTCUSDT, ETHUSDT 1h" in result.output
     trades = re.search(r"trade_count\s+(\d+)", result.output)
     assert trades is not None and int(trades.group(1)) > 0
-    match = re.search(r"report: (\S+\.html)", result.output)
-    assert match is not None, result.output
-    report = Path(match.group(1))
+    # The training step trains a model first; the backtest trades with it out of sample.
+    assert re.search(r"enhanced on BTCUSDT, ETHUSDT 1h \(model \S+BTCUSDT_1h_gbm\)", result.output)
+    reports = re.findall(r"report: (\S+\.html)", result.output)
+    assert len(reports) == 2, result.output  # the model's evaluation, then the backtest's
+    report = Path(reports[-1])
     assert report.is_file() and report.is_relative_to(tmp_path)
     html = report.read_text()
     # Self-contained: plotly.js inlined, nothing fetched from the network when opened.

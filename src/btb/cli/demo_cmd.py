@@ -82,6 +82,8 @@ def step_backtest(ctx: DemoContext) -> None:
     (``ctx.state["backtest_start"]``) so no bar it learned from is traded; without a model
     ``enhanced`` trades on its technical signals alone over all the data.
     """
+    import pandas as pd
+
     from btb.backtest.engine import Backtester
     from btb.cli.backtest_cmd import metrics_table
     from btb.utils.config import load_config, override_config
@@ -92,7 +94,9 @@ def step_backtest(ctx: DemoContext) -> None:
         overrides["strategy_params.model_path"] = str(model_path)
     start = ctx.state.get("backtest_start")
     if start is not None:
-        overrides["data.start_date"] = start.isoformat()
+        # The config takes whole days: round up so no bar the model saw is traded.
+        day = start.date() if start == start.normalize() else (start + pd.Timedelta(days=1)).date()
+        overrides["data.start_date"] = day.isoformat()
     config = override_config(load_config(demo_config_path()), overrides)
     backtester = Backtester(config)
     result = backtester.run()
@@ -110,6 +114,13 @@ def step_backtest(ctx: DemoContext) -> None:
     ctx.state["backtest_report"] = report
 
 
+def step_train_model(ctx: DemoContext) -> None:
+    """Walk-forward report of the GBM on BTC 1h, then a model trained on the first 70 %."""
+    from btb.cli.train_cmd import demo_train_step
+
+    demo_train_step(ctx)
+
+
 DemoStep = tuple[str, Callable[[DemoContext], None]]
 
 #: The demo, in order. Append ``(title, function)`` to extend it.
@@ -117,6 +128,7 @@ STEPS: list[DemoStep] = [
     ("Import the shipped sample candles", step_import_sample),
     ("Data summary", step_data_summary),
     ("Data check", step_data_check),
+    ("Train the ML model (walk-forward)", step_train_model),
     ("Backtest", step_backtest),
 ]
 
