@@ -3,13 +3,14 @@
 Each runs through :class:`btb.backtest.engine.Backtester` on BTC/USDT 1h (Jan-May 2024) and must
 trade; signal strategies must pass the look-ahead check and give the same trades on the fast
 and the event path; stateful ones must make the same fills up to a cut whether or not the
-later candles exist; and every entry the engine fills gets its protective stop at once
-(grid excepted: it exits through its own sells and range stop, by design).
+later candles exist; every entry the engine fills gets a protective stop near it at once
+(grid excepted: it exits through its own sells and range stop, by design); and the grid's
+inventory always equals the position.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,7 @@ from btb.engine.venue import SimulatedVenue
 from btb.strategies.base import BaseStrategy
 from btb.strategies.context import SignalRow
 from btb.strategies.factory import create_strategy
+from btb.strategies.grid import GridStrategy
 
 SIGNAL = ["enhanced", "trend_follower", "smc"]
 STATEFUL = ["grid", "dca"]
@@ -90,7 +92,7 @@ def test_stateful_strategies_trade_and_do_not_peek(name: str, btc: pd.DataFrame)
 
 
 def test_grid_cycles_and_range_stop(btc: pd.DataFrame) -> None:
-    # January 2024 chops around the first close (42,300): a +-5 % grid completes many cycles.
+    # January 2024 chops around the first close (42,475): a +-5 % grid completes many cycles.
     grid = create_strategy("grid", {"range_pct": 0.05, "levels": 11, "stop_loss": 0.02})
     Backtester(config("grid"), {SYMBOL: btc.iloc[:400]}, strategy=grid).run()
     assert grid.cycles >= 10 and not grid.stopped  # type: ignore[attr-defined]
@@ -126,8 +128,11 @@ class _Feed:
         )
 
 
-def drive(strategy: BaseStrategy, df: pd.DataFrame) -> Engine:
-    """Run the real engine and venue bar by bar (as the backtest shell does) and keep them."""
+def drive(
+    strategy: BaseStrategy, df: pd.DataFrame, after_bar: Callable[[Engine], None] | None = None
+) -> Engine:
+    """Run the real engine and venue bar by bar (as the backtest shell does) and keep them;
+    ``after_bar`` inspects the engine after each decision."""
     inst = {
         SYMBOL: Instrument(
             SYMBOL, "BTC", "USDT", MarketType.SPOT, tick_size=D("0.01"), lot_step=D("0.00001"),
@@ -148,6 +153,8 @@ def drive(strategy: BaseStrategy, df: pd.DataFrame) -> Engine:
         venue.process_bar(SYMBOL, when, o, h, lo)
         feed.pos = i
         engine.on_bar(Bar(SYMBOL, "1h", when, o, h, lo, c, v), i)
+        if after_bar is not None:
+            after_bar(engine)
     return engine
 
 
@@ -155,8 +162,10 @@ def drive(strategy: BaseStrategy, df: pd.DataFrame) -> Engine:
 def test_every_filled_entry_gets_a_stop(name: str, btc: pd.DataFrame) -> None:
     engine = drive(create_strategy(name, {}), btc.iloc[:2000])
     orders = list(engine.orders.values())
-    stops = {
-        o.created_at for o in orders if o.order_type is OrderType.STOP_MARKET and o.reduce_only
+    stops: dict[datetime | None, float] = {
+        o.created_at: float(o.trigger_price or 0)
+        for o in orders
+        if o.order_type is OrderType.STOP_MARKET and o.reduce_only
     }
     entries = [
         o for o in orders
@@ -165,5 +174,28 @@ def test_every_filled_entry_gets_a_stop(name: str, btc: pd.DataFrame) -> None:
     ]  # fmt: skip
     assert len(entries) >= 5
     for order in entries:
-        # the protective stop is submitted at the fill's own timestamp
-        assert order.fills[-1].ts in stops, order.client_order_id
+        # the protective stop is submitted at the fill's own timestamp, and it protects: it
+        # lies within 35 % of the fill (DCA's default stop, beyond its 19.8 %-deep ladder, is
+        # at most 21.3 % under the average entry, which is never above the base fill)
+        fill = order.fills[-1]
+        assert fill.ts in stops, order.client_order_id
+        assert abs(stops[fill.ts] / float(fill.price) - 1) < 0.35, order.client_order_id
+
+
+def test_grid_inventory_matches_the_position_every_bar(btc: pd.DataFrame) -> None:
+    # A coarse lot step gives every slot the same size (500 quote at 40,351 .. 44,175 is 0.0124
+    # .. 0.0113 BTC, floored to 0.01), so only prices tell the grid's fills apart. After every
+    # bar the slots' inventory must be the engine's position (the simulator never part-fills).
+    grid = create_strategy(
+        "grid", {"range_pct": 0.05, "levels": 11, "investment": 5000.0, "qty_step": 0.01}
+    )
+    assert isinstance(grid, GridStrategy)
+    checked: list[int] = []
+
+    def check(engine: Engine) -> None:
+        held = sum((slot.held for slot in grid.slots), D(0))
+        assert held == engine.portfolio.position(SYMBOL).quantity, len(checked)
+        checked.append(1)
+
+    drive(grid, btc.iloc[:400], check)
+    assert len({s.quantity for s in grid.slots}) == 1 and grid.cycles >= 10

@@ -25,7 +25,11 @@ refuses it, its reason names the numbers):
    bracket: the intent's ``stop_loss``/``take_profit`` are distances from the entry as fractions
    (``None`` = the config's ``stop_loss_pct``/``take_profit_pct``, as
    :class:`btb.strategies.intents.OrderIntent` defines them), and for a protected entry
-   ``take_profit / stop_loss >= min_risk_reward`` (0 disables this rule);
+   ``take_profit / stop_loss >= min_risk_reward`` (0 disables this rule). A strategy whose
+   brackets are lopsided on purpose declares its own minimum as a class attribute
+   (``DCAStrategy.min_risk_reward = 0``: a small take-profit against a stop beyond its
+   safety orders); the shell passes it as ``approve(..., min_risk_reward=...)``, which
+   replaces the config's value for that call (``None`` keeps the config's);
 7. quantity: the intent's own, else ``risk_per_trade`` sizing,
    ``equity * risk_per_trade / (price * stop distance)``;
 8. caps (the quantity shrinks, reason says which): gross notional after the entry <=
@@ -241,14 +245,22 @@ class RiskManager:
         *,
         price: Decimal | None = None,
         instrument: Instrument | None = None,
+        min_risk_reward: float | None = None,
     ) -> RiskDecision:
-        """Approve, resize or refuse ``intent`` (rules in the module docstring)."""
+        """Approve, resize or refuse ``intent`` (rules in the module docstring).
+
+        ``min_risk_reward`` overrides the config's minimum for this intent (a strategy's
+        declared exemption, e.g. ``DCAStrategy.min_risk_reward``); None keeps the config's.
+        """
+        if min_risk_reward is not None and not min_risk_reward >= 0:
+            raise ValueError(f"min_risk_reward must be >= 0, got {min_risk_reward!r}")
         requested = _opt_decimal(getattr(intent, "quantity", None), "intent.quantity")
         if _is_exit(intent):
             return RiskDecision(True, requested, "exit: always allowed", intent, requested)
         refusal = self._account_refusal(intent.symbol, account)
         if refusal is None:
-            decision = self._size_entry(intent, account, price, instrument, requested)
+            rr = self.limits.min_risk_reward if min_risk_reward is None else min_risk_reward
+            decision = self._size_entry(intent, account, price, instrument, requested, rr)
         else:
             decision = RiskDecision(False, ZERO, refusal, intent, requested)
         if not decision.approved:
@@ -282,6 +294,7 @@ class RiskManager:
         price: Decimal | None,
         instrument: Instrument | None,
         requested: Decimal | None,
+        min_risk_reward: float,
     ) -> RiskDecision:
         px = price if price is not None else getattr(intent, "price", None)
         if px is None or to_decimal(px, "price") <= 0:
@@ -289,7 +302,7 @@ class RiskManager:
         px = to_decimal(px, "price")
         if requested is not None and requested <= 0:
             return RiskDecision(False, ZERO, f"quantity {requested} must be > 0", intent, requested)
-        stop_pct, problem = self._stop_distance(intent)
+        stop_pct, problem = self._stop_distance(intent, min_risk_reward)
         if problem:
             return RiskDecision(False, ZERO, problem, intent, requested)
         if requested is not None:
@@ -307,7 +320,9 @@ class RiskManager:
         reason = "approved" + (f": {'; '.join(notes)}" if notes else "")
         return RiskDecision(True, final, reason, intent, requested)
 
-    def _stop_distance(self, intent: IntentLike) -> tuple[Decimal, str | None]:
+    def _stop_distance(
+        self, intent: IntentLike, min_risk_reward: float
+    ) -> tuple[Decimal, str | None]:
         """Stop distance (fraction of the entry price), or a refusal when the bracket is unusable.
 
         ``stop_loss``/``take_profit`` on an intent are distances from the entry fill as fractions
@@ -320,14 +335,14 @@ class RiskManager:
         stop_pct = stop if stop is not None else Decimal(str(lim.stop_loss_pct))
         if not 0 < stop_pct < 1:
             return ZERO, f"stop_loss distance {stop_pct} must be a fraction in (0, 1)"
-        if getattr(intent, "protect", True) and lim.min_risk_reward > 0:
+        if getattr(intent, "protect", True) and min_risk_reward > 0:
             target = _opt_decimal(getattr(intent, "take_profit", None), "intent.take_profit")
             target_pct = target if target is not None else Decimal(str(lim.take_profit_pct))
             rr = target_pct / stop_pct
-            if rr < Decimal(str(lim.min_risk_reward)):
+            if rr < Decimal(str(min_risk_reward)):
                 return ZERO, (
                     f"reward/risk {float(rr):.2f} (take-profit {target_pct}, stop {stop_pct}) "
-                    f"below min_risk_reward {lim.min_risk_reward}"
+                    f"below min_risk_reward {min_risk_reward}"
                 )
         return stop_pct, None
 

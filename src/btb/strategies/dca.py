@@ -10,14 +10,26 @@ Rules of a cycle (long only; sizes in quote currency, quantities floored to ``qt
    ``safety_order * volume_scale**(k-1)`` quote worth, where the gaps grow by ``step_scale``:
    ``d_k = price_deviation * (1 + step_scale + … + step_scale**(k-1))``. Example with the
    defaults (1.5 %, step scale 1.5): 1.5 %, 3.75 %, 7.125 %, 12.19 %, 19.78 % below ``P``.
-3. **Take-profit** at ``take_profit`` above the *average* entry price, and the optional
-   **stop-loss** ``stop_loss`` below it, are exchange-side orders the engine attaches to every
-   fill of the cycle and re-places at the new average after each safety fill (the intents carry
-   them as fractions; see :mod:`btb.strategies.intents`). Because the engine protects every
-   protected entry with a stop, ``stop_loss = null`` is implemented as a catastrophe stop at
-   1 % of the average price (``NO_STOP = 0.99``), i.e. no practical stop.
+3. **Take-profit** at ``take_profit`` above the *average* entry price and the **stop-loss**
+   ``stop_loss`` below it are exchange-side orders the engine attaches to every fill of the
+   cycle and re-places at the new average after each safety fill (the intents carry them as
+   fractions; see :mod:`btb.strategies.intents`). ``stop_loss = null`` (the default) puts the
+   stop one ``price_deviation`` beyond the deepest safety order, measured from the average:
+   ``stop_loss = d_n + price_deviation`` (defaults: 19.78 % + 1.5 % = 21.28 %). As the average
+   is never above ``P``, that stop always lies below the last safety order, so every safety
+   order can fill first; with all five default safety orders filled (average 12.15 % below
+   ``P``) it sits 30.85 % below ``P``. For no practical stop set ``stop_loss: 0.95``.
 4. **End.** When the position is flat again (take-profit or stop filled), the remaining safety
-   orders are cancelled and the next cycle may start.
+   orders are cancelled and the next cycle may start (also after a stop-loss).
+
+Risk: the most a cycle can lose is about ``stop_loss`` of everything it bought (base plus the
+safety orders that filled, at most ``base_order + Σ safety sizes`` quote) plus fees and the
+slippage of the stop. Reward/risk is small by design (1.5 % target against a stop beyond the
+ladder: DCA wins often and loses rarely but big), so the class declares
+:attr:`DCAStrategy.min_risk_reward` ``= 0``: a shell that gates entries with
+:meth:`btb.risk.RiskManager.approve` passes ``min_risk_reward=strategy.min_risk_reward`` and
+DCA's entries are exempt from the risk config's ``min_risk_reward`` (1.5 by default), which
+they could never meet.
 
 Fills are learnt through :class:`~btb.strategies.order_tracker.OrderTracker`; a base order
 that is refused is retried on the next bar.
@@ -41,9 +53,6 @@ from btb.strategies.grid import floor_qty
 from btb.strategies.intents import CancelIntent, Intent, OrderIntent
 from btb.strategies.order_tracker import OrderTracker
 
-NO_STOP = 0.99
-"""Stop distance standing in for "no stop-loss" (a stop at 1 % of the average entry)."""
-
 
 class CycleState(enum.StrEnum):
     IDLE = "idle"
@@ -51,21 +60,28 @@ class CycleState(enum.StrEnum):
     ACTIVE = "active"  # base filled, safety orders working
 
 
+def ladder_depth(count: int, deviation: float, step_scale: float) -> float:
+    """``d_count``: how far below the base price the deepest safety order sits (a fraction)."""
+    total, gap = 0.0, deviation
+    for _ in range(count):
+        total += gap
+        gap *= step_scale
+    return total
+
+
 def safety_levels(
     base_price: float, count: int, deviation: float, step_scale: float
 ) -> list[float]:
     """Prices of safety orders 1..count below ``base_price`` (gaps grow by ``step_scale``)."""
-    out, gap, total = [], deviation, 0.0
-    for _ in range(count):
-        total += gap
-        out.append(base_price * (1 - total))
-        gap *= step_scale
-    return out
+    return [base_price * (1 - ladder_depth(k, deviation, step_scale)) for k in range(1, count + 1)]
 
 
 @register_strategy("dca")
 class DCAStrategy(BaseStrategy):
     """Base order plus scaled safety orders, closed by one take-profit on the average entry."""
+
+    #: Exempt from the risk config's ``min_risk_reward`` (see the module docstring).
+    min_risk_reward: ClassVar[float | None] = 0.0
 
     params_spec: ClassVar[Mapping[str, Param]] = {
         "base_order": Param(float, 100.0, low=0.0, doc="base order size (quote)"),
@@ -75,6 +91,7 @@ class DCAStrategy(BaseStrategy):
         "step_scale": Param(float, 1.5, low=0.5, high=5.0, doc="growth of the gaps"),
         "volume_scale": Param(float, 1.5, low=0.5, high=5.0, doc="growth of safety sizes"),
         "take_profit": Param(float, 0.015, low=0.001, high=1.0, doc="above average entry"),
+        # null: one price_deviation beyond the deepest safety order (module docstring, rule 3)
         "stop_loss": Param(float, None, low=0.001, high=0.95, nullable=True, doc="below average"),
         "cooldown_bars": Param(int, 0, low=0, high=10_000, doc="bars between cycles"),
         "qty_step": Param(float, 1e-5, low=1e-12, high=1e6, optimize=False, doc="lot step"),
@@ -94,20 +111,31 @@ class DCAStrategy(BaseStrategy):
 
     @classmethod
     def check_params(cls, values: Mapping[str, Any]) -> None:
-        total = 0.0
-        gap = values["price_deviation"]
-        for _ in range(values["max_safety_orders"]):
-            total += gap
-            gap *= values["step_scale"]
-        if total >= 1:
+        deviation = values["price_deviation"]
+        depth = ladder_depth(values["max_safety_orders"], deviation, values["step_scale"])
+        if depth >= 1:
             raise ConfigError(
-                f"safety orders would reach {total:.0%} below the base price (must stay < 100 %)",
+                f"safety orders would reach {depth:.0%} below the base price (must stay < 100 %)",
                 key_path="strategy_params.price_deviation",
             )
+        if values["stop_loss"] is None and depth + deviation >= 1:
+            raise ConfigError(
+                f"the automatic stop (deepest safety order {depth:.2%} + {deviation:.2%}) must "
+                "stay below 100 %: set stop_loss or a shallower ladder",
+                key_path="strategy_params.stop_loss",
+            )
 
-    def _brackets(self) -> tuple[float, float]:
-        stop = self.params["stop_loss"]
-        return (NO_STOP if stop is None else stop), self.params["take_profit"]
+    def stop_distance(self) -> float:
+        """The stop-loss distance below the average entry (``stop_loss``, or the automatic one)."""
+        p = self.params
+        if p["stop_loss"] is not None:
+            return float(p["stop_loss"])
+        depth = ladder_depth(p["max_safety_orders"], p["price_deviation"], p["step_scale"])
+        return depth + p["price_deviation"]
+
+    def default_brackets(self) -> tuple[float | None, float | None]:
+        """Stop and take-profit fractions every DCA order carries (never None)."""
+        return self.stop_distance(), self.params["take_profit"]
 
     def _order(
         self, symbol: str, kind: str, quote: float, price: float, *, limit: bool
@@ -117,7 +145,7 @@ class DCAStrategy(BaseStrategy):
             return None
         self._seq += 1
         tag = f"dca-{kind}-{self._seq}"
-        sl, tp = self._brackets()
+        sl, tp = self.default_brackets()
         self.tracker.expect(tag, Side.BUY, qty, price if limit else None)
         return OrderIntent(
             symbol,
@@ -196,7 +224,7 @@ class DCAStrategy(BaseStrategy):
         qty = floor_qty(self.params["base_order"] / float(price), self.params["qty_step"])
         if qty <= 0 or qty * price > balance:
             return None
-        sl, tp = (Decimal(repr(x)) for x in self._brackets())
+        sl, tp = Decimal(repr(self.stop_distance())), Decimal(repr(self.params["take_profit"]))
         signal = TradeSignal(
             "enter", PositionSide.LONG, price, df.index[-1].to_pydatetime(), quantity=qty,
             stop_loss=price * (1 - sl), take_profit=price * (1 + tp),

@@ -20,8 +20,19 @@ Rules (long-only, buy-first grid: it starts holding only quote currency):
   market and stops the grid for good.
 * Fills are learnt from the engine through :class:`~btb.strategies.order_tracker.OrderTracker`;
   an order that disappears unfilled (rejected, e.g. for funds) frees its slot again.
-  The grid's orders carry no attached stop/take-profit (``protect=False``): the grid exits
-  through its own sells and the optional range stop.
+* ``qty_step`` must be the instrument's lot step (or a multiple of it): the grid sizes its own
+  orders and the exchange must accept them as they are.
+
+**Risk: no exchange-side stop.** The grid is the one built-in strategy whose entries carry no
+attached stop-loss (``protect=False``): each buy is closed by its own limit sell one level up,
+and a position held below the range is closed only by the *range stop*, which the strategy
+decides at a bar's close and sends at market (filled at the next bar's open in a backtest).
+It therefore acts only while the bot runs, and a gap goes straight through it. With
+``stop_loss`` null (the default, as on exchange grid bots) nothing ever sells inventory below
+``lower``: the worst case is the whole ``investment`` held in the base asset, losing as much as
+the price falls. On spot that loss is bounded by ``investment``; on leveraged futures a fall
+can liquidate the position first. Use the grid on spot (or futures at leverage 1) and set
+``stop_loss`` when trading real money.
 
 :meth:`GridStrategy.grid_levels` reports one row per level in the shape of the database's
 ``grid_levels`` table (level_index, price, side, quantity, status, order_id).

@@ -7,12 +7,22 @@ fill booked on it (``ctx.position.fills``, each with its order's ``client_order_
 
 * an expected order (by tag) that is still working binds its ``client_order_id``;
 * one that is gone is *filled* by the quantity of the fills booked under its id, or, when it was
-  never seen working (placed at bar t and filled inside bar t+1), by a new fill of the same side
-  and quantity whose price honours the limit (buy at or below, sell at or above); orders are
-  matched best limit first (highest buy, lowest sell), the order in which price reaches them;
+  never seen working (placed at bar t and filled inside bar t+1), by a fill of the same side and
+  quantity that arrived since the previous update and whose price honours the limit (buy at or
+  below, sell at or above);
 * a gone order without fills was refused, rejected or cancelled: it is reported as dropped.
 
-Fills that match no expected order (exits by the engine itself, protective orders) are ignored.
+Matching never-seen orders: market orders first, then limits best first (highest buy, lowest
+sell: the order in which a moving price reaches them), each taking the acceptable fill whose
+price is *nearest its limit* (the highest buy price, the lowest sell price). The fill order in
+the ledger does not matter: with buys at 100 and 95 of equal size filled at 95 and 100 (in that
+order), 100 gets the fill at 100 and 95 the one at 95. This greedy choice also matches as many
+orders as possible (a fill acceptable to a worse limit is acceptable to every better one).
+When one fill could belong to either of two equal orders (a gap through both, one refused),
+the better limit gets it.
+
+Fills that match no expected order (exits by the engine itself, protective orders) are ignored
+and forgotten at the end of the update, so a stale fill can never be claimed later.
 """
 
 from __future__ import annotations
@@ -99,13 +109,14 @@ class OrderTracker:
             else:
                 gone.append(exp)
         outcomes = [self._resolve_bound(e) for e in gone if e.coid is not None]
-        unbound = [e for e in gone if e.coid is None]
-        unbound.sort(key=lambda e: -(e.price or 0.0) if e.side is Side.BUY else (e.price or 0.0))
         bound = {e.coid for e in self.pending.values() if e.coid is not None}
+        unbound = sorted((e for e in gone if e.coid is None), key=_best_first)
         outcomes += [self._resolve_unbound(e, bound) for e in unbound]
         for exp in gone:
             del self.pending[exp.tag]
-        self._groups = {c: g for c, g in self._groups.items() if not g.claimed}
+        # Keep only the fills of orders still working; anything else was not ours.
+        live = {e.coid for e in self.pending.values()}
+        self._groups = {c: g for c, g in self._groups.items() if c in live and not g.claimed}
         return outcomes
 
     def _absorb(self, fills: Sequence[Fill]) -> None:
@@ -123,17 +134,33 @@ class OrderTracker:
         return Outcome(exp.tag, exp.side, group.qty, group.price)
 
     def _resolve_unbound(self, exp: Expected, bound: set[str]) -> Outcome:
+        best: _Group | None = None
         for coid, group in self._groups.items():
-            if group.claimed or coid in bound:
+            if group.claimed or coid in bound or not _acceptable(exp, group):
                 continue
-            if group.side is not exp.side or group.qty != exp.quantity:
-                continue
-            if exp.price is not None:
-                # Exact binary value of the float limit (as the engine builds the order), with
-                # a 0.01 % allowance for an exchange rounding the limit to its tick.
-                limit = Decimal(exp.price) * (1 + exp.side.sign * _TICK_ALLOWANCE)
-                if (group.price - limit) * exp.side.sign > 0:
-                    continue
-            group.claimed = True
-            return Outcome(exp.tag, exp.side, group.qty, group.price)
-        return Outcome(exp.tag, exp.side, ZERO, None)
+            # nearest the limit: the highest buy price / the lowest sell price
+            if best is None or (group.price - best.price) * exp.side.sign > 0:
+                best = group
+        if best is None:
+            return Outcome(exp.tag, exp.side, ZERO, None)
+        best.claimed = True
+        return Outcome(exp.tag, exp.side, best.qty, best.price)
+
+
+def _best_first(exp: Expected) -> tuple[int, float]:
+    """Market orders first, then the best limit (highest buy, lowest sell)."""
+    if exp.price is None:
+        return (0, 0.0)
+    return (1, -exp.price * exp.side.sign)
+
+
+def _acceptable(exp: Expected, group: _Group) -> bool:
+    """``group`` (the fills of one order) could be ``exp``: same side and size, limit honoured."""
+    if group.side is not exp.side or group.qty != exp.quantity:
+        return False
+    if exp.price is None:
+        return True
+    # Exact binary value of the float limit (as the engine builds the order), with a 0.01 %
+    # allowance for an exchange rounding the limit to its tick.
+    limit = Decimal(exp.price) * (1 + exp.side.sign * _TICK_ALLOWANCE)
+    return (group.price - limit) * exp.side.sign <= 0

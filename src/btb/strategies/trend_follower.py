@@ -77,8 +77,10 @@ class TrendFollowerStrategy(BaseStrategy):
 
     @property
     def warmup(self) -> int:
+        """Bars until every indicator exists on the last one: the channel needs N earlier
+        bars (N + 1), TA-Lib's ADX(n) starts at row 2n - 1 (2n bars), ATR(n) at row n."""
         p = self.params
-        return int(max(p["breakout_period"], 2 * p["adx_period"] - 1, p["atr_period"]))
+        return int(max(p["breakout_period"] + 1, 2 * p["adx_period"], p["atr_period"] + 1))
 
     def indicators(self, df: pd.DataFrame) -> pd.DataFrame:
         """Channel bounds, ADX and ATR of every row (NaN while warming up)."""

@@ -244,3 +244,19 @@ def test_needs_a_price() -> None:
     rm = RiskManager()
     assert "no price" in rm.approve(BUY, account()).reason
     assert rm.approve(BUY, account(), price=PX).approved
+
+
+def test_a_strategy_minimum_replaces_the_configs_reward_risk() -> None:
+    rm = RiskManager()  # config min_risk_reward 1.5
+    poor = OrderIntent.enter("BTCUSDT", PositionSide.LONG, stop_loss=0.08, take_profit=0.02)
+    assert not rm.approve(poor, account(), price=PX)
+    # exempt (0): sized as any entry, 10,000 * 1 % / (50,000 * 8 %) = 0.025
+    d = rm.approve(poor, account(), price=PX, min_risk_reward=0.0)
+    assert d.approved and d.quantity == D("0.025")
+    # a stricter minimum refuses what the config's 1.5 lets through (2 % / 3 % is 1.5)
+    ok = OrderIntent.enter("BTCUSDT", PositionSide.LONG, stop_loss=0.02, take_profit=0.03)
+    assert rm.approve(ok, account(), price=PX)
+    strict = rm.approve(ok, account(), price=PX, min_risk_reward=2.0)
+    assert not strict and "below min_risk_reward 2.0" in strict.reason
+    with pytest.raises(ValueError, match="min_risk_reward"):
+        rm.approve(ok, account(), price=PX, min_risk_reward=-1.0)

@@ -24,6 +24,11 @@ def frame(
     return df.astype("float64")
 
 
+def mirrored(bars: Sequence[Sequence[float]]) -> list[tuple[float, ...]]:
+    """Price p -> 30 - p: the same table upside down (high and low swap), for short sides."""
+    return [(30 - o, 30 - lo, 30 - h, 30 - c) for o, h, lo, c in bars]
+
+
 def rows(mask: pd.Series) -> list[int]:
     """Positions where a boolean column is True."""
     return [int(i) for i in np.flatnonzero(mask.to_numpy())]

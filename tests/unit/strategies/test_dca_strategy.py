@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 
+from btb.core import Bar, Position
 from btb.errors import ConfigError
+from btb.risk import AccountState, RiskManager
 from btb.strategies.dca import DCAStrategy, safety_levels
 
 from .strategy_candles import fills_by_bar, frame, run_strategy
@@ -18,6 +21,17 @@ PARAMS = {
 }  # fmt: skip
 AVG = (100.0 * 1.0 + 98.0 * 1.02) / 2.02  # average entry after the first safety fill
 TP = AVG * 1.02
+
+
+class _Ctx:
+    """The smallest strategy context: one closed bar, a flat position, no orders."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        ts, row = df.index[-1].to_pydatetime(), df.iloc[-1]
+        self.symbol = "TESTUSDT"
+        self.bar = Bar(self.symbol, "1h", ts, *row[["open", "high", "low", "close", "volume"]])
+        self.position = Position(self.symbol)
+        self.open_orders = ()
 
 
 def test_safety_levels_follow_step_scale() -> None:
@@ -98,6 +112,53 @@ def test_seed_003_standalone_base_order() -> None:
     signal = dca.generate_signal(df, Decimal("1000"))
     assert signal is not None and signal.action == "enter"
     assert (signal.quantity, signal.take_profit) == (Decimal("1"), Decimal("102"))
-    assert signal.stop_loss == Decimal("1")  # no stop configured: the 99 % catastrophe stop
+    # no stop configured: one price_deviation beyond the deepest safety order (6 % + 2 %)
+    assert signal.stop_loss == Decimal("92")
     assert dca.open_position().entry_price == Decimal("100")
     assert dca.generate_signal(df, Decimal("1000")) is None  # one cycle at a time
+
+
+def test_default_stop_sits_beyond_the_last_safety_order() -> None:
+    # PARAMS: safety orders 2 % and 6 % below the base fill, so the automatic stop is 8 %
+    # below the average entry, re-placed after every fill.
+    assert DCAStrategy(PARAMS).stop_distance() == pytest.approx(0.08)
+    bars = [
+        (100.0, 100.0, 100.0, 100.0),  # 0: base buy 1.0 at market
+        (100.0, 100.5, 99.5, 100.0),  # 1: base fills @ 100 (stop 92); safety @ 98 and @ 94
+        (100.0, 100.0, 93.0, 93.5),  # 2: both safety orders fill: 1.02 @ 98, 2.127 @ 94
+        (93.5, 94.0, 85.0, 86.0),  # 3: the stop at 8 % under the new average fills
+    ]
+    df = frame(bars)
+    out = run_strategy(DCAStrategy(PARAMS), df)
+    qty = 1.0 + 1.02 + 2.127  # 200 / 94 = 2.1276... floored to 2.127
+    avg = (100.0 + 1.02 * 98.0 + 2.127 * 94.0) / qty
+    assert fills_by_bar(out, df) == [
+        (1, 1.0, 100.0), (2, 1.02, 98.0), (2, 2.127, 94.0), (3, -qty, round(avg * 0.92, 9)),
+    ]  # fmt: skip
+    trade = out.trades.iloc[0]  # type: ignore[attr-defined]
+    assert trade["exit_reason"] == "stop_loss"
+    assert trade["net_pnl"] == pytest.approx(-qty * avg * 0.08)  # 8 % of all it bought
+
+
+def test_automatic_stop_must_stay_below_100_percent() -> None:
+    # 30 % * 3 safety orders = 90 % deep; the automatic stop would be 120 %
+    deep = {"price_deviation": 0.3, "step_scale": 1.0, "max_safety_orders": 3}
+    with pytest.raises(ConfigError) as info:
+        DCAStrategy(deep)
+    assert info.value.key_path == "strategy_params.stop_loss"
+    assert DCAStrategy({**deep, "stop_loss": 0.5}).stop_distance() == 0.5
+
+
+def test_entries_pass_the_risk_gate_only_through_the_declared_exemption() -> None:
+    # A base order as DCA sends it: take-profit 2 % against the automatic 8 % stop (0.25:1).
+    df = frame([(100.0, 100.0, 100.0, 100.0)])
+    dca = DCAStrategy(PARAMS)
+    (base,) = dca.on_bar(_Ctx(df))  # type: ignore[arg-type]
+    assert (base.stop_loss, base.take_profit) == (pytest.approx(0.08), 0.02)
+    acct = AccountState(equity=Decimal(10_000), available=Decimal(10_000),
+                        day_start_equity=Decimal(10_000))  # fmt: skip
+    rm = RiskManager()  # min_risk_reward 1.5
+    refused = rm.approve(base, acct, price=Decimal(100))
+    assert not refused and "reward/risk 0.25" in refused.reason
+    ok = rm.approve(base, acct, price=Decimal(100), min_risk_reward=dca.min_risk_reward)
+    assert ok and ok.quantity == Decimal("1.000")

@@ -75,3 +75,37 @@ def test_tags_are_unique_and_forget_stops_following() -> None:
         t.expect("a", Side.BUY, D("1"), None)
     t.forget(["a"])
     assert t.update(Position("BTCUSDT"), []) == []
+
+
+def test_each_never_seen_order_gets_the_fill_nearest_its_limit_in_any_ledger_order() -> None:
+    # Two buys and two sells of equal size, all filled before they were ever seen working.
+    # The ledger lists the fills worst-limit first (as the simulator books limits placed in
+    # that order); a buy at 100 filled at 100 and a buy at 95 filled at 95 must not swap.
+    t = OrderTracker()
+    t.expect("b100", Side.BUY, D("1"), 100.0)
+    t.expect("b95", Side.BUY, D("1"), 95.0)
+    t.expect("s105", Side.SELL, D("1"), 105.0)
+    t.expect("s110", Side.SELL, D("1"), 110.0)
+    pos = Position("BTCUSDT")
+    pos.apply(fill("x1", Side.BUY, "1", "95"))
+    pos.apply(fill("x2", Side.BUY, "1", "100"))
+    pos.apply(fill("x3", Side.SELL, "1", "110"))
+    pos.apply(fill("x4", Side.SELL, "1", "105"))
+    out = {o.tag: (o.filled_qty, o.avg_price) for o in t.update(pos, [])}
+    assert out == {
+        "b100": (D("1"), D("100")),
+        "b95": (D("1"), D("95")),
+        "s105": (D("1"), D("105")),
+        "s110": (D("1"), D("110")),
+    }
+
+
+def test_a_fill_nobody_claimed_is_not_claimed_by_a_later_order() -> None:
+    t = OrderTracker()
+    pos = Position("BTCUSDT")
+    pos.apply(fill("x1", Side.BUY, "1", "100"))  # an entry the tracker never expected
+    assert t.update(pos, []) == []
+    # bar 2: a buy of the same size at the same limit is placed and refused (never fills)
+    t.expect("b", Side.BUY, D("1"), 100.0)
+    (out,) = t.update(pos, [])
+    assert not out.filled and out.avg_price is None

@@ -124,3 +124,29 @@ def test_seed_003_view_of_a_grid() -> None:
     view = grid.analyze_market(df)
     assert view.trend == "neutral" and view.price == 105.5
     assert view.indicators == {"levels": 5.0, "slots_holding": 0.0, "lower": 90.0, "upper": 110.0}
+
+
+def test_equal_size_slots_filled_in_one_bar_each_sell_their_own_level() -> None:
+    # qty_step 1: every slot buys 100 / L_i floored = 1 unit (slot 3: 100 / 105 -> 0, idle).
+    # The simulator fills the buys at 95 and 100 of bar 1 in submission order (95 first);
+    # each slot must still learn its own fill, or the unit bought at 95 is never sold and
+    # its slot buys again (inventory drift).
+    params = {**PARAMS, "qty_step": 1.0}
+    bars = [
+        (102.0, 103.0, 101.0, 102.0),  # 0: buys armed at 90, 95, 100
+        (102.0, 102.0, 94.0, 96.0),  # 1: buys @ 100 and @ 95 fill -> sells at 105 and 100
+        (96.0, 97.0, 95.5, 96.5),  # 2: nothing
+        (96.5, 101.0, 96.0, 100.5),  # 3: sell of slot 1 @ 100 fills; slot 1 re-armed at 95
+        (100.5, 100.6, 99.5, 100.2),  # 4: end of data: the last unit sold at the close
+    ]
+    df = frame(bars)
+    grid = GridStrategy(params)
+    out = run_strategy(grid, df)
+    assert fills_by_bar(out, df) == [
+        (1, 1.0, 95.0), (1, 1.0, 100.0), (3, -1.0, 100.0), (4, -1.0, 100.2),
+    ]  # fmt: skip
+    assert [(s.state, s.held) for s in grid.slots] == [
+        (SlotState.BUYING, D(0)), (SlotState.BUYING, D(0)), (SlotState.SELLING, D(1)),
+        (SlotState.IDLE, D(0)),
+    ]  # fmt: skip
+    assert grid.cycles == 1

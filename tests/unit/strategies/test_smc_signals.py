@@ -10,7 +10,7 @@ from btb.data.features import find_lookahead
 from btb.strategies.factory import create_strategy
 from btb.strategies.smc import SMCStrategy
 
-from .strategy_candles import frame, real_candles, rows
+from .strategy_candles import frame, mirrored, real_candles, rows
 
 # (open, high, low, close); swing_length L = 1. Hand derivation:
 #  swings: bar 1 high 13 > 11 and > 12.6 -> swing high, known at t=2;
@@ -34,10 +34,6 @@ BARS = [
     (12.0, 12.2, 9.5, 9.6),
 ]
 BASE = {"swing_length": 1, "stop_buffer": 0.001, "min_stop": 0.002, "risk_reward": 2.0}
-
-
-def mirrored(bars: list[tuple[float, float, float, float]]) -> list[tuple[float, ...]]:
-    return [(30 - o, 30 - lo, 30 - h, 30 - c) for o, h, lo, c in bars]
 
 
 def test_structure_events() -> None:

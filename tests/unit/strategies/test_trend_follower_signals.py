@@ -11,7 +11,7 @@ from btb.errors import ConfigError
 from btb.strategies.factory import create_strategy
 from btb.strategies.trend_follower import TrendFollowerStrategy, prior_max, prior_min
 
-from .strategy_candles import frame, real_candles, rows
+from .strategy_candles import frame, mirrored, real_candles, rows
 
 # t: open, high, low, close (volume 1). Hand-derived with breakout_period N=3, exit_period E=2:
 #   upper[t] = max(high[t-3..t-1]); exit_lower[t] = min(low[t-2..t-1])
@@ -34,11 +34,6 @@ PARAMS = {
     "breakout_period": 3, "exit_period": 2, "adx_period": 2, "adx_threshold": 99.0,
     "atr_period": 1, "atr_stop_mult": 2.0, "atr_tp_mult": 4.0,
 }  # fmt: skip
-
-
-def mirrored(bars: list[tuple[float, float, float, float]]) -> list[tuple[float, ...]]:
-    """Price p -> 30 - p: a downtrend with the same ranges (high and low swap)."""
-    return [(30 - o, 30 - lo, 30 - h, 30 - c) for o, h, lo, c in bars]
 
 
 def test_prior_window_excludes_the_current_bar() -> None:
@@ -107,3 +102,21 @@ def test_no_lookahead_on_real_candles() -> None:
 
     assert find_lookahead(compute, data, range(60, 1500, 97), rtol=0.0) == []
     assert strategy.signals(data)["enter_long"].sum() > 0
+
+
+@pytest.mark.parametrize(
+    "params,bars",
+    [
+        ({}, 28),  # ADX(14) needs 2 * 14 bars (channel 20 + 1, ATR 14 + 1)
+        ({"breakout_period": 30, "exit_period": 10, "adx_period": 5}, 31),  # channel 30 + 1
+        ({"atr_period": 40, "adx_period": 5, "breakout_period": 10}, 41),  # ATR(40) 40 + 1
+    ],
+)
+def test_warmup_is_the_number_of_bars_the_last_signal_needs(
+    params: dict[str, object], bars: int
+) -> None:
+    strategy = TrendFollowerStrategy(params)
+    assert strategy.warmup == bars
+    data = real_candles().iloc[:100]
+    assert strategy.indicators(data.iloc[:bars]).iloc[-1].notna().all()
+    assert strategy.indicators(data.iloc[: bars - 1]).iloc[-1].isna().any()
