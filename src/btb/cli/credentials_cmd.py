@@ -3,24 +3,37 @@
 The secret is never taken from the command line (it would land in the shell history and the
 process list): it is read from ``BTB_API_SECRET``, from the first line of standard input with
 ``--secret-stdin``, or asked for with hidden input. ``list`` shows no key and no secret, only
-a fingerprint of the API key. The master key comes from ``BTB_MASTER_KEY`` or the key file
-``<data dir>/master.key`` (created, mode 0600, on first use).
+a fingerprint of the API key and whether the current master key opens it. The master key
+comes from ``BTB_MASTER_KEY`` or the key file ``<data dir>/master.key`` (created, mode 0600,
+by the first ``add``; ``list`` and ``remove`` never create one). Database failures are one
+line (see :func:`btb.cli.db_cmd.database_errors`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import click
 
-from btb.cli.db_cmd import data_dir_of, open_database, with_database_options
-from btb.database.credentials import Credential, CredentialStore, Secret, load_master_key
+from btb.cli.db_cmd import data_dir_of, run_on_database, with_database_options
+from btb.database.credentials import (
+    MASTER_KEY_ENV,
+    Credential,
+    CredentialInfo,
+    CredentialStore,
+    MasterKey,
+    Secret,
+    find_master_key,
+    load_master_key,
+)
+from btb.database.manager import DatabaseManager
 from btb.errors import ConfigError
 
 SECRET_ENV = "BTB_API_SECRET"
+T = TypeVar("T")
 
 
 @click.group("credentials")
@@ -29,19 +42,20 @@ def credentials() -> None:
 
 
 def _store_call(
-    database_url: str | None, data_dir: str | None, config_path: str | None, action: Any
-) -> Any:
-    manager = open_database(database_url, data_dir, config_path)
-    key = load_master_key(data_dir_of(data_dir, config_path))
+    database_url: str | None,
+    data_dir: str | None,
+    config_path: str | None,
+    action: Callable[[CredentialStore], Awaitable[T]],
+    *,
+    key: MasterKey | None,
+) -> T:
+    """Run ``action`` on the credential store of the selected database (upgraded first)."""
 
-    async def _run() -> Any:
-        try:
-            await manager.initialize()
-            return await action(CredentialStore(manager, key))
-        finally:
-            await manager.close()
+    async def _run(manager: DatabaseManager) -> T:
+        await manager.initialize()
+        return await action(CredentialStore(manager, key))
 
-    return asyncio.run(_run())
+    return run_on_database(database_url, data_dir, config_path, _run)[1]
 
 
 def _read_secret(from_stdin: bool) -> str:
@@ -87,28 +101,55 @@ def add(
     async def _add(store: CredentialStore) -> None:
         await store.add(credential, replace=replace)
 
-    _store_call(database_url, data_dir, config_path, _add)
+    key = load_master_key(data_dir_of(data_dir, config_path))
+    _store_call(database_url, data_dir, config_path, _add, key=key)
     click.echo(f"stored {name} ({exchange}, key {credential.api_key_fingerprint})")
 
 
 @credentials.command("list")
 @with_database_options
 def list_(database_url: str | None, data_dir: str | None, config_path: str | None) -> None:
-    """List stored credentials: name, exchange, created, key fingerprint (no secrets)."""
+    """List stored credentials: name, exchange, created, key fingerprint (no secrets).
 
-    async def _list(store: CredentialStore) -> Any:
+    Fails (after listing) when the current master key cannot open some of them.
+    """
+
+    async def _list(store: CredentialStore) -> list[CredentialInfo]:
         return await store.list_credentials()
 
-    rows = _store_call(database_url, data_dir, config_path, _list)
+    key = find_master_key(data_dir_of(data_dir, config_path))
+    rows = _store_call(database_url, data_dir, config_path, _list, key=key)
     if not rows:
         click.echo("no credentials stored")
         return
-    click.echo(f"{'NAME':20} {'EXCHANGE':10} {'NET':8} {'CREATED (UTC)':17} KEY FINGERPRINT")
+    header = f"{'NAME':20} {'EXCHANGE':10} {'NET':8} {'CREATED (UTC)':17} {'KEY FINGERPRINT':16}"
+    click.echo(f"{header} MASTER KEY")
     for row in rows:
         net = "testnet" if row.testnet else "live"
         created = row.created_at.strftime("%Y-%m-%d %H:%M")
+        usable = "ok" if key is not None and row.master_key_id == key.key_id else "OTHER KEY"
         click.echo(
-            f"{row.name:20} {row.exchange:10} {net:8} {created:17} {row.api_key_fingerprint}"
+            f"{row.name:20} {row.exchange:10} {net:8} {created:17} "
+            f"{row.api_key_fingerprint:16} {usable}"
+        )
+    _check_key_opens(rows, key)
+
+
+def _check_key_opens(rows: list[CredentialInfo], key: MasterKey | None) -> None:
+    """ConfigError naming the credentials the current master key cannot decrypt."""
+    if key is None:
+        raise ConfigError(
+            f"no master key ({MASTER_KEY_ENV} unset, no key file): these credentials cannot "
+            "be decrypted",
+            key_path=MASTER_KEY_ENV,
+        )
+    others = sorted({row.master_key_id for row in rows} - {key.key_id})
+    if others:
+        names = ", ".join(row.name for row in rows if row.master_key_id != key.key_id)
+        raise ConfigError(
+            f"wrong master key for {names}: encrypted with key id {', '.join(others)}, the "
+            f"current key id is {key.key_id}; set {MASTER_KEY_ENV} or restore the key file",
+            key_path=MASTER_KEY_ENV,
         )
 
 
@@ -123,6 +164,6 @@ def remove(
     async def _remove(store: CredentialStore) -> bool:
         return await store.remove(name)
 
-    if not _store_call(database_url, data_dir, config_path, _remove):
+    if not _store_call(database_url, data_dir, config_path, _remove, key=None):
         raise ConfigError(f"no credential named {name!r}", key_path="credentials")
     click.echo(f"removed {name}")

@@ -9,13 +9,19 @@ shared by several bots), ``btb db current`` shows where a database stands.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
 from btb.database import migrate
 from btb.database.engine import DEFAULT_DATA_DIR
 from btb.database.manager import DatabaseManager
+from btb.errors import ConfigError
+
+T = TypeVar("T")
 
 
 def open_database(
@@ -29,6 +35,61 @@ def open_database(
         database_url = cfg.database.url
         data_dir = data_dir or str(cfg.data.data_dir)
     return DatabaseManager(database_url, data_dir=Path(data_dir or DEFAULT_DATA_DIR))
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Driver, connection and migration failures as one ConfigError naming the database.
+
+    Only the first line of the driver's message is kept: later lines can quote the SQL and
+    its parameters (values the user did not ask to see, encrypted credentials among them).
+    ``url`` is shown with its password masked.
+    """
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    try:
+        yield
+    except DBAPIError as exc:
+        reason = _first_line(exc.orig if exc.orig is not None else exc)
+        raise ConfigError(f"cannot use database {url}: {reason}", key_path="database_url") from None
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"database {url}: {_first_line(exc)}", key_path="database_url") from None
+    except CommandError as exc:
+        raise ConfigError(
+            f"cannot migrate database {url}: {_first_line(exc)} (a database written by a newer "
+            "btb, or a --revision this btb does not ship?)",
+            key_path="database_url",
+        ) from None
+    except OSError as exc:  # server not listening, host unknown
+        raise ConfigError(
+            f"cannot connect to database {url}: {_first_line(exc)}", key_path="database_url"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def run_on_database(
+    database_url: str | None,
+    data_dir: str | None,
+    config_path: str | None,
+    work: Callable[[DatabaseManager], Awaitable[T]],
+) -> tuple[DatabaseManager, T]:
+    """Run ``work(manager)`` on the database the options select, then close it; failures of
+    the database itself are one-line ConfigErrors (see :func:`database_errors`)."""
+    manager = open_database(database_url, data_dir, config_path)
+
+    async def _run() -> T:
+        try:
+            return await work(manager)
+        finally:
+            await manager.close()
+
+    with database_errors(manager.url):
+        return manager, asyncio.run(_run())
 
 
 def data_dir_of(data_dir: str | None, config_path: str | None) -> Path:
@@ -78,31 +139,24 @@ def upgrade(
     database_url: str | None, data_dir: str | None, config_path: str | None, revision: str
 ) -> None:
     """Create the database if needed and apply migrations up to REVISION."""
-    manager = open_database(database_url, data_dir, config_path)
 
-    async def _run() -> str | None:
-        try:
-            await migrate.upgrade(manager.engine, revision)
-            return await migrate.current_revision(manager.engine)
-        finally:
-            await manager.close()
+    async def _upgrade(manager: DatabaseManager) -> str | None:
+        await migrate.upgrade(manager.engine, revision)
+        return await migrate.current_revision(manager.engine)
 
-    click.echo(f"{manager.url}: at revision {asyncio.run(_run())}")
+    manager, reached = run_on_database(database_url, data_dir, config_path, _upgrade)
+    click.echo(f"{manager.url}: at revision {reached}")
 
 
 @db.command("current")
 @with_database_options
 def current(database_url: str | None, data_dir: str | None, config_path: str | None) -> None:
     """Show the database's revision and the newest one this btb ships."""
-    manager = open_database(database_url, data_dir, config_path)
 
-    async def _run() -> str | None:
-        try:
-            return await migrate.current_revision(manager.engine)
-        finally:
-            await manager.close()
+    async def _current(manager: DatabaseManager) -> str | None:
+        return await migrate.current_revision(manager.engine)
 
-    revision = asyncio.run(_run())
+    manager, revision = run_on_database(database_url, data_dir, config_path, _current)
     head = migrate.head_revision()
     state = "up to date" if revision == head else "needs `btb db upgrade`"
     click.echo(f"{manager.url}: revision {revision or 'none (empty)'}, newest {head} ({state})")

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 import click
 import pandas as pd
 
-from btb.errors import ConfigError, DataError
+from btb.errors import ConfigError, DataError, ModelError
 
 if TYPE_CHECKING:
     from btb.cli.demo_cmd import DemoContext
+    from btb.models.base import SignalModel
     from btb.models.evaluation import WalkForwardReport
 
 #: the demo trains on this shipped dataset.
@@ -103,6 +104,31 @@ def _progress(
     return update, bars
 
 
+def check_training_setup(
+    model_name: str, model_config: dict[str, Any], walk_config: dict[str, Any]
+) -> None:
+    """ConfigError for an unknown model type or bad model / walk-forward settings (cheap:
+    run before loading data or training anything)."""
+    from btb.models import SignalModel, get_model_class
+    from btb.models.evaluation import WalkForwardConfig
+
+    cls = get_model_class(model_name)
+    model = cls(model_config)
+    if isinstance(model, SignalModel):
+        WalkForwardConfig.from_dict(walk_config).check(model.horizon)
+
+
+def check_output(target: Path) -> None:
+    """ModelError when the model could not be saved at ``target`` (checked before training,
+    which can take a long time, rather than after)."""
+    from btb.models.artifacts import check_replaceable
+
+    existing = next((p for p in target.parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ModelError(f"{existing} is not a folder; cannot save the model under it")
+    check_replaceable(target)
+
+
 def train_and_report(
     frame: pd.DataFrame,
     dataset: str,
@@ -116,32 +142,20 @@ def train_and_report(
 ) -> tuple[Path, WalkForwardReport | None]:
     """Walk-forward evaluate on ``frame``, train the saved model on ``final_frame`` (default:
     all of ``frame``), save model + report.json + report.html."""
-    from btb.models import SignalModel, forward_returns, get_model_class
-    from btb.models.evaluation import format_report, walk_forward
+    from btb.models import SignalModel, get_model_class
 
     cls = get_model_class(model_name)
     target = output / f"{dataset}_{model_name}"
+    check_output(target)
     if not issubclass(cls, SignalModel):  # a user BaseModel: no forecast to score
-        model = cls(model_config)
-        echo(json.dumps(model.train(frame), default=str))
-        model.save(str(target))
+        plain = cls(model_config)
+        echo(json.dumps(plain.train(frame), default=str))
+        plain.save(str(target))
         return target, None
-    fold_cb, fold_bars = _progress("walk-forward folds", show_progress)
-    epoch_cb, epoch_bars = _progress("epochs", show_progress)
-    try:
-        report = walk_forward(
-            lambda: cls(model_config), frame, walk_config, progress=fold_cb, fit_progress=epoch_cb
-        )
-        echo(format_report(report))
-        final = frame if final_frame is None else final_frame
-        model = cls(model_config)
-        target_returns = forward_returns(final["close"], model.horizon)
-        metrics = model.fit_features(
-            model.create_features(final), target_returns, progress=epoch_cb
-        )
-    finally:
-        for bar in fold_bars + epoch_bars:  # early stopping can leave one open
-            bar.close()
+    final = frame if final_frame is None else final_frame
+    model, report, metrics = _evaluate_and_fit(
+        cls, model_config, walk_config, frame, final, echo, show_progress
+    )
     model.evaluation = {"setup": report.setup, **report.summary()}
     model.save(target)
     write_reports(report, target, f"btb walk-forward report: {dataset} {model_name}")
@@ -151,6 +165,37 @@ def train_and_report(
         f"saved to {target}"
     )
     return target, report
+
+
+def _evaluate_and_fit(
+    cls: type[SignalModel],
+    model_config: dict[str, Any],
+    walk_config: dict[str, Any],
+    frame: pd.DataFrame,
+    final: pd.DataFrame,
+    echo: Callable[[str], None],
+    show_progress: bool,
+) -> tuple[SignalModel, WalkForwardReport, dict[str, Any]]:
+    """Walk forward on ``frame`` (report echoed), then fit the model to keep on ``final``."""
+    from btb.models import forward_returns
+    from btb.models.evaluation import format_report, walk_forward
+
+    fold_cb, fold_bars = _progress("walk-forward folds", show_progress)
+    epoch_cb, epoch_bars = _progress("epochs", show_progress)
+    try:
+        report = walk_forward(
+            lambda: cls(model_config), frame, walk_config, progress=fold_cb, fit_progress=epoch_cb
+        )
+        echo(format_report(report))
+        model = cls(model_config)
+        target_returns = forward_returns(final["close"], model.horizon)
+        metrics = model.fit_features(
+            model.create_features(final), target_returns, progress=epoch_cb
+        )
+    finally:
+        for bar in fold_bars + epoch_bars:  # early stopping can leave one open
+            bar.close()
+    return model, report, metrics
 
 
 def write_reports(report: WalkForwardReport, folder: Path, title: str) -> None:
@@ -187,6 +232,7 @@ def train(
     model_config, walk_config = read_model_config(config)
     if folds is not None:
         walk_config["n_folds"] = folds
+    check_training_setup(model, model_config, walk_config)
     frame, dataset = load_training_data(data, data_dir, exchange)
     click.echo(f"training {model} on {dataset}: {len(frame)} candles")
     target, _ = train_and_report(

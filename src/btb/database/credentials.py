@@ -198,6 +198,17 @@ def load_master_key(
     return _create_key_file(path)
 
 
+def find_master_key(
+    data_dir: str | Path = DEFAULT_DATA_DIR, *, environ: Mapping[str, str] | None = None
+) -> MasterKey | None:
+    """The configured master key (as :func:`load_master_key`), or None when there is none;
+    never creates a key file."""
+    env = os.environ if environ is None else environ
+    if not env.get(MASTER_KEY_ENV) and not (Path(data_dir) / KEY_FILE_NAME).exists():
+        return None
+    return load_master_key(data_dir, environ=env, create=False)
+
+
 def _create_key_file(path: Path) -> MasterKey:
     key, text = MasterKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,37 +221,57 @@ def _create_key_file(path: Path) -> MasterKey:
 
 
 class CredentialStore:
-    """Add, read, list and remove encrypted credentials in the database."""
+    """Add, read, list and remove encrypted credentials in the database.
 
-    def __init__(self, db: DatabaseBase, key: MasterKey) -> None:
+    Listing and removing need no key (``key`` may be None); adding and reading do. Every
+    credential of a store is sealed with one master key: adding one while others were sealed
+    with a different key is refused (it would leave a store no single key can open).
+    """
+
+    def __init__(self, db: DatabaseBase, key: MasterKey | None) -> None:
         self._db = db
-        self._key = key
+        self._master = key
 
     def __repr__(self) -> str:
-        return f"CredentialStore({self._db.url!r}, key_id={self._key.key_id!r})"
+        key_id = self._master.key_id if self._master is not None else None
+        return f"CredentialStore({self._db.url!r}, key_id={key_id!r})"
+
+    @property
+    def key_id(self) -> str | None:
+        """The id of the master key in use (None without one)."""
+        return self._master.key_id if self._master is not None else None
+
+    @property
+    def _key(self) -> MasterKey:
+        if self._master is None:
+            raise ConfigError(
+                f"no master key: set {MASTER_KEY_ENV} or provide the key file",
+                key_path=MASTER_KEY_ENV,
+            )
+        return self._master
+
+    async def sealed_with_other_keys(self, *, except_name: str | None = None) -> list[str]:
+        """Names of stored credentials the current master key cannot open (by key id)."""
+        where = credentials.c.master_key_id != self._key.key_id
+        if except_name is not None:
+            where &= credentials.c.name != except_name
+        async with self._db.reading() as conn:
+            stmt = select(credentials.c.name).where(where).order_by(credentials.c.name)
+            return list((await conn.execute(stmt)).scalars())
 
     async def add(self, credential: Credential, *, replace: bool = False) -> None:
-        """Store ``credential``; an existing name is a ConfigError unless ``replace``."""
+        """Store ``credential``; an existing name is a ConfigError unless ``replace``, and so
+        is a store whose other credentials were sealed with another master key."""
         name = credential.name
-        now = datetime.now(UTC)
-        values = {
-            "name": name,
-            "exchange": credential.exchange,
-            "testnet": credential.testnet,
-            "api_key_enc": self._key.seal(credential.api_key.reveal(), context=f"{name}/api_key"),
-            "api_secret_enc": self._key.seal(
-                credential.api_secret.reveal(), context=f"{name}/api_secret"
-            ),
-            "passphrase_enc": self._key.seal(
-                credential.passphrase.reveal(), context=f"{name}/passphrase"
+        foreign = await self.sealed_with_other_keys(except_name=name if replace else None)
+        if foreign:
+            raise ConfigError(
+                f"credential store: {', '.join(map(repr, foreign))} cannot be opened with the "
+                f"current master key (key id {self._key.key_id}); set {MASTER_KEY_ENV} or "
+                "restore the key file they were added with (or remove them) before adding more",
+                key_path=MASTER_KEY_ENV,
             )
-            if credential.passphrase is not None
-            else None,
-            "api_key_fingerprint": credential.api_key_fingerprint,
-            "master_key_id": self._key.key_id,
-            "created_at": credential.created_at or now,
-            "updated_at": now,
-        }
+        values = self._sealed_row(credential)
         async with self._db.transaction() as conn:
             where = credentials.c.name == name
             exists = (await conn.execute(select(credentials.c.id).where(where))).first()
@@ -250,6 +281,28 @@ class CredentialStore:
                 await conn.execute(credentials.update().where(where).values(values))
             else:
                 await conn.execute(credentials.insert(), values)
+
+    def _sealed_row(self, credential: Credential) -> dict[str, Any]:
+        """The ``credentials`` row of ``credential``: each secret sealed to its name/field."""
+        name, key = credential.name, self._key
+        now = datetime.now(UTC)
+        passphrase = credential.passphrase
+        return {
+            "name": name,
+            "exchange": credential.exchange,
+            "testnet": credential.testnet,
+            "api_key_enc": key.seal(credential.api_key.reveal(), context=f"{name}/api_key"),
+            "api_secret_enc": key.seal(
+                credential.api_secret.reveal(), context=f"{name}/api_secret"
+            ),
+            "passphrase_enc": None
+            if passphrase is None
+            else key.seal(passphrase.reveal(), context=f"{name}/passphrase"),
+            "api_key_fingerprint": credential.api_key_fingerprint,
+            "master_key_id": key.key_id,
+            "created_at": credential.created_at or now,
+            "updated_at": now,
+        }
 
     async def get(self, name: str) -> Credential:
         """The decrypted credential ``name``; ConfigError if missing or the key is wrong."""

@@ -118,27 +118,26 @@ async def create_database(admin_url: str | URL, name: str) -> URL:
 
     For throwaway databases (tests, benchmarks) and first-time setup.
     """
-    url = resolve_url(admin_url)
-    _check_identifier(name)
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await engine.dispose()
+    url = await _admin_execute(admin_url, name, 'CREATE DATABASE "{name}"')
     return url.set(database=name)
 
 
 async def drop_database(admin_url: str | URL, name: str) -> None:
     """Drop PostgreSQL database ``name`` (disconnecting its sessions) if it exists."""
+    await _admin_execute(admin_url, name, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _admin_execute(admin_url: str | URL, name: str, statement: str) -> URL:
+    """Run ``statement`` (naming database ``name``) outside a transaction; the admin URL."""
     url = resolve_url(admin_url)
     _check_identifier(name)
     engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await conn.execute(text(statement.format(name=name)))
     finally:
         await engine.dispose()
+    return url
 
 
 def _check_identifier(name: str) -> None:

@@ -3,8 +3,10 @@
 Async SQLAlchemy 2.0 on an embedded SQLite file by default, or PostgreSQL when several bots
 share an account. Each method that changes state runs in exactly one transaction, so a bot
 killed at any moment leaves either the whole change or none of it. Storing is idempotent:
-orders are upserted by client order id, trades and fills by their ids, so replaying events
-after a restart does not duplicate anything.
+orders are upserted by client order id, trades by their ids and fills by order and venue
+trade id (:func:`btb.database.mappers.fill_id`), so replaying events after a restart does not
+duplicate anything. A trade id stored for a *different* trade is a StateError, never a
+silent skip (the second trade's P&L would vanish).
 
 Reads that aggregate (daily P&L, reports, trades, open orders) cover every bot when
 ``bot_name`` is None; writes and bot state default to the manager's own ``bot_name``.
@@ -31,9 +33,22 @@ from btb.database.engine import upsert
 from btb.database.registry import RegistryMixin
 from btb.database.reporting import ReportingMixin
 from btb.database.tables import account_snapshot, bot_state, fills, orders, positions, trades
-from btb.database.types import dumps_json
+from btb.database.types import canonical, dumps_json, to_decimal
+from btb.errors import StateError
 
 OPEN_STATUSES = tuple(s.value for s in OrderStatus if s.is_open)
+#: columns that tell two trades apart when they arrive under one trade id.
+_TRADE_IDENTITY = ("bot_name", "symbol", "side", "quantity", "price", "pnl", "entry_time")
+#: trade ids looked up per query (asyncpg and SQLite cap the parameters of one statement).
+_IDS_PER_QUERY = 5_000
+
+
+def _same(stored: Any, new: Any) -> bool:
+    """Whether a stored value is what storing ``new`` would have written (money is stored
+    rounded to 18 places)."""
+    if isinstance(stored, Decimal) and new is not None:
+        return stored == canonical(to_decimal(new))
+    return bool(stored == new)
 
 
 class _AlreadyStored(Exception):
@@ -127,7 +142,8 @@ class DatabaseManager(ReportingMixin, RegistryMixin):
         bot_name: str | None = None,
         order_id: str = "",
     ) -> bool:
-        """Store a round trip (or seed 002 trade dict); False if its trade_id is already stored."""
+        """Store a round trip (or seed 002 trade dict); False if it is already stored (a
+        replay), StateError if its trade_id is stored for a different trade."""
         values = mappers.trade_values(trade, self._writer(bot_name), order_id)
         async with self.transaction() as conn:
             return await self._put_trade(conn, values)
@@ -135,15 +151,45 @@ class DatabaseManager(ReportingMixin, RegistryMixin):
     async def store_trades(
         self, items: Iterable[Trade | Mapping[str, Any]], *, bot_name: str | None = None
     ) -> None:
-        """Store many trades in one transaction; trade ids already stored are skipped."""
+        """Store many trades in one transaction; trade ids already stored are skipped (see
+        :meth:`store_trade` for an id stored for a different trade)."""
         rows = [mappers.trade_values(t, self._writer(bot_name)) for t in items]
         if rows:
             async with self.transaction() as conn:
+                await self._check_trade_ids(conn, rows)
                 await conn.execute(upsert(conn.dialect.name, trades, ["trade_id"], []), rows)
 
     async def _put_trade(self, conn: AsyncConnection, values: dict[str, Any]) -> bool:
+        await self._check_trade_ids(conn, [values])
         result = await conn.execute(upsert(conn.dialect.name, trades, ["trade_id"], []), values)
         return bool(result.rowcount)
+
+    @staticmethod
+    async def _check_trade_ids(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        """StateError when a trade id is already stored for a different trade.
+
+        Storing the same trade again (a replay after a restart) is a no-op; but a second,
+        different trade under a stored id would otherwise be skipped silently and its P&L
+        would vanish from every report.
+        """
+        columns = [trades.c[name] for name in _TRADE_IDENTITY]
+        ids = sorted({row["trade_id"] for row in rows})
+        stored: dict[str, Any] = {}
+        for start in range(0, len(ids), _IDS_PER_QUERY):  # drivers cap bound parameters
+            chunk = trades.c.trade_id.in_(ids[start : start + _IDS_PER_QUERY])
+            result = await conn.execute(select(trades.c.trade_id, *columns).where(chunk))
+            stored.update((found["trade_id"], found) for found in result.mappings())
+        for row in rows:
+            old = stored.get(row["trade_id"])
+            differs = [
+                k for k in _TRADE_IDENTITY if old is not None and not _same(old[k], row.get(k))
+            ]
+            if differs:
+                raise StateError(
+                    f"trade id {row['trade_id']!r} is already stored for a different trade "
+                    f"(its {', '.join(differs)} differ); not storing this one: trade ids must "
+                    "be unique in the database"
+                )
 
     async def get_trades(
         self,

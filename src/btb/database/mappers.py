@@ -1,10 +1,9 @@
 """The one place where rows become btb.core objects and back.
 
 Writers accept a btb.core object or, for seed 002 compatibility, a plain dict with seed
-002's keys (values may be floats, upper-case exchange strings such as ``"BUY"``/``"NEW"``,
-ISO strings or epoch milliseconds; a naive time is taken as UTC, the seed's convention).
-Readers rebuild core objects from the stored state; they assign the persisted status
-directly instead of replaying events, because the events themselves are not stored.
+002's keys (read by :mod:`btb.database.seed_input`). Readers rebuild core objects from the
+stored state; they assign the persisted status directly instead of replaying events, because
+the events themselves are not stored.
 """
 
 from __future__ import annotations
@@ -22,110 +21,32 @@ from btb.core.enums import (
     ExitReason,
     LiquiditySide,
     MarketType,
-    OrderStatus,
     OrderType,
     PositionSide,
-    Side,
     TimeInForce,
 )
 from btb.core.fill import Fill
 from btb.core.order import Order
 from btb.core.position import Position
 from btb.core.trade import Trade
-from btb.database.types import to_decimal
-from btb.errors import DataError
+from btb.database.seed_input import (
+    SEED_ORDER_KEYS,
+    SEED_TRADE_KEYS,
+    check_keys,
+    enum_value,
+    money,
+    order_side,
+    order_status,
+    parse_time,
+    required,
+    seed_order_values,
+    seed_trade_values,
+)
 
-# Exchange / ccxt spellings -> btb's lower-case enum values.
-_STATUS_ALIASES = {
-    "new": OrderStatus.ACCEPTED,
-    "open": OrderStatus.ACCEPTED,
-    "closed": OrderStatus.FILLED,
-    "cancelled": OrderStatus.CANCELED,
-    "partially_filled_canceled": OrderStatus.CANCELED,
-}
-_SIDE_ALIASES = {"long": Side.BUY, "short": Side.SELL, "b": Side.BUY, "s": Side.SELL}
-_SEED_ORDER_KEYS = frozenset(
-    {"order_id", "symbol", "side", "order_type", "quantity", "price", "status", "timestamp"}
-)
-_SEED_TRADE_KEYS = frozenset(
-    {"trade_id", "order_id", "symbol", "side", "quantity", "price", "commission", "pnl"}
-    | {"timestamp"}
-)
 _SEED_SNAPSHOT_KEYS = frozenset(
     {"total_balance", "available_balance", "total_pnl", "total_margin", "timestamp"}
     | {"unrealized_pnl"}
 )
-
-
-def parse_time(value: Any, *, what: str = "timestamp") -> datetime:
-    """A tz-aware UTC datetime from a datetime, ISO string or epoch seconds/milliseconds."""
-    if isinstance(value, datetime):
-        result = value
-    elif isinstance(value, str):
-        try:
-            result = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise DataError(f"{what}: {value!r} is not an ISO time") from None
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 1e11 else value  # ms epochs are 13 digits today
-        result = datetime.fromtimestamp(seconds, UTC)
-    else:
-        raise DataError(f"{what}: cannot read {type(value).__name__} as a time")
-    return result.replace(tzinfo=UTC) if result.tzinfo is None else result.astimezone(UTC)
-
-
-def order_status(value: Any) -> OrderStatus:
-    """OrderStatus from btb, exchange (``NEW``) or ccxt (``open``) spellings."""
-    text = str(value).strip().lower()
-    try:
-        return _STATUS_ALIASES.get(text) or OrderStatus(text)
-    except ValueError:
-        raise DataError(f"unknown order status {value!r}") from None
-
-
-def order_side(value: Any) -> Side:
-    """Side from ``buy``/``BUY``/``Buy`` (and ``long``/``short``)."""
-    text = str(value).strip().lower()
-    try:
-        return _SIDE_ALIASES.get(text) or Side(text)
-    except ValueError:
-        raise DataError(f"unknown order side {value!r}") from None
-
-
-def _enum_value(enum_type: Any, value: Any, what: str) -> Any:
-    try:
-        return enum_type(str(value).strip().lower())
-    except ValueError:
-        raise DataError(f"unknown {what} {value!r}") from None
-
-
-def _check_keys(data: Mapping[str, Any], allowed: frozenset[str], what: str) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise DataError(f"{what}: unknown keys {unknown}; expected some of {sorted(allowed)}")
-
-
-def _money(data: Mapping[str, Any], key: str, what: str) -> Decimal | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    try:
-        return to_decimal(value, what=f"{what}.{key}")
-    except (TypeError, ValueError) as exc:
-        raise DataError(str(exc)) from None
-
-
-def _required_money(data: Mapping[str, Any], key: str, what: str) -> Decimal:
-    _required(data, key, what)
-    value = _money(data, key, what)
-    assert value is not None
-    return value
-
-
-def _required(data: Mapping[str, Any], key: str, what: str) -> Any:
-    if data.get(key) is None:
-        raise DataError(f"{what}: missing {key!r}")
-    return data[key]
 
 
 # --- orders -------------------------------------------------------------------------------
@@ -134,7 +55,7 @@ def _required(data: Mapping[str, Any], key: str, what: str) -> Any:
 def order_values(order: Order | Mapping[str, Any], bot_name: str) -> dict[str, Any]:
     """Column values of the ``orders`` row for ``order`` (an Order or a seed 002 dict)."""
     if not isinstance(order, Order):
-        return _seed_order_values(order, bot_name)
+        return seed_order_values(order, bot_name)
     return {
         "order_id": order.client_order_id,
         "symbol": order.symbol,
@@ -159,35 +80,18 @@ def order_values(order: Order | Mapping[str, Any], bot_name: str) -> dict[str, A
     }
 
 
-def _seed_order_values(data: Mapping[str, Any], bot_name: str) -> dict[str, Any]:
-    what = f"order {data.get('order_id', '?')}"
-    _check_keys(data, _SEED_ORDER_KEYS, what)
-    ts = data.get("timestamp")
-    return {
-        "order_id": str(_required(data, "order_id", what)),
-        "symbol": str(_required(data, "symbol", what)),
-        "side": order_side(_required(data, "side", what)).value,
-        "order_type": _enum_value(OrderType, _required(data, "order_type", what), "order type"),
-        "quantity": _required_money(data, "quantity", what),
-        "price": _money(data, "price", what),
-        "status": order_status(_required(data, "status", what)).value,
-        "timestamp": parse_time(ts, what=f"{what}.timestamp") if ts else datetime.now(UTC),
-        "bot_name": bot_name,
-    }
-
-
 def order_from_row(row: RowMapping, fills: list[Fill] | None = None) -> Order:
     """Rebuild an Order (status, fills and all) from its ``orders`` row."""
     return Order(
         client_order_id=row["order_id"],
         symbol=row["symbol"],
         side=order_side(row["side"]),
-        order_type=_enum_value(OrderType, row["order_type"], "order type"),
+        order_type=enum_value(OrderType, row["order_type"], "order type"),
         quantity=row["quantity"],
         price=row["price"],
         trigger_price=row["trigger_price"],
         reduce_only=bool(row["reduce_only"]),
-        time_in_force=_enum_value(TimeInForce, row["time_in_force"], "time in force"),
+        time_in_force=enum_value(TimeInForce, row["time_in_force"], "time in force"),
         created_at=row["timestamp"],
         stop_loss=row["stop_loss"],
         take_profit=row["take_profit"],
@@ -204,7 +108,7 @@ def order_from_row(row: RowMapping, fills: list[Fill] | None = None) -> Order:
 
 def order_dict(row: RowMapping) -> dict[str, Any]:
     """Seed 002's order dict (its eight keys) plus ``bot_name`` and the fill state."""
-    keys = [*sorted(_SEED_ORDER_KEYS), "bot_name", "filled_qty", "avg_fill_price"]
+    keys = [*sorted(SEED_ORDER_KEYS), "bot_name", "filled_qty", "avg_fill_price"]
     return {key: row[key] for key in keys}
 
 
@@ -212,15 +116,24 @@ def order_dict(row: RowMapping) -> dict[str, Any]:
 
 
 def fill_id(order: Order, fill: Fill) -> str:
-    """The execution id that makes storing a fill idempotent.
+    """The execution id that makes storing a fill idempotent: ``<client order id>:<venue
+    trade id>``, or ``<client order id>#<n>`` for the n-th fill (1-based) of an order whose
+    venue gave no trade id.
 
-    The venue's trade id when it has one; otherwise the order id and the fill's position in
-    the order (1-based), which is the same every time the same fill is stored.
+    The venue's trade id alone is not unique: Binance numbers trades per symbol, and both
+    sides of one match (two accounts, two bots) get the same id. Within one order it is.
     """
     if fill.trade_id:
-        return fill.trade_id
+        return f"{order.client_order_id}:{fill.trade_id}"
     number = next((i for i, f in enumerate(order.fills, 1) if f is fill), len(order.fills))
-    return f"{order.client_order_id}:{number}"
+    return f"{order.client_order_id}#{number}"
+
+
+def _venue_trade_id(order_id: str, stored: str) -> str:
+    """The venue trade id inside a stored :func:`fill_id` ("" for a numbered fill)."""
+    if stored.startswith(f"{order_id}:"):
+        return stored[len(order_id) + 1 :]
+    return "" if stored.startswith(f"{order_id}#") else stored
 
 
 def fill_values(order: Order, fill: Fill, bot_name: str) -> dict[str, Any]:
@@ -242,7 +155,7 @@ def fill_values(order: Order, fill: Fill, bot_name: str) -> dict[str, Any]:
 
 
 def fill_from_row(row: RowMapping) -> Fill:
-    """Rebuild a Fill from its ``fills`` row (``trade_id`` is the stored execution id)."""
+    """Rebuild a Fill from its ``fills`` row (with the venue's trade id, "" if it had none)."""
     return Fill(
         client_order_id=row["order_id"],
         symbol=row["symbol"],
@@ -251,8 +164,8 @@ def fill_from_row(row: RowMapping) -> Fill:
         price=row["price"],
         fee=row["fee"],
         ts=row["timestamp"],
-        liquidity=_enum_value(LiquiditySide, row["liquidity"], "liquidity"),
-        trade_id=row["fill_id"],
+        liquidity=enum_value(LiquiditySide, row["liquidity"], "liquidity"),
+        trade_id=_venue_trade_id(row["order_id"], row["fill_id"]),
         exchange_order_id=row["exchange_order_id"],
         fee_currency=row["fee_currency"],
     )
@@ -271,7 +184,7 @@ def trade_values(
     closed.
     """
     if not isinstance(trade, Trade):
-        return _seed_trade_values(trade, bot_name)
+        return seed_trade_values(trade, bot_name)
     return {
         "trade_id": trade.trade_id,
         "order_id": order_id,
@@ -290,24 +203,6 @@ def trade_values(
     }
 
 
-def _seed_trade_values(data: Mapping[str, Any], bot_name: str) -> dict[str, Any]:
-    what = f"trade {data.get('trade_id', '?')}"
-    _check_keys(data, _SEED_TRADE_KEYS, what)
-    ts = data.get("timestamp")
-    return {
-        "trade_id": str(_required(data, "trade_id", what)),
-        "order_id": str(data.get("order_id") or ""),
-        "symbol": str(_required(data, "symbol", what)),
-        "side": str(_required(data, "side", what)).strip().lower(),
-        "quantity": _required_money(data, "quantity", what),
-        "price": _required_money(data, "price", what),
-        "commission": _money(data, "commission", what),
-        "pnl": _money(data, "pnl", what),
-        "timestamp": parse_time(ts, what=f"{what}.timestamp") if ts else datetime.now(UTC),
-        "bot_name": bot_name,
-    }
-
-
 def trade_from_row(row: RowMapping) -> Trade | None:
     """The round trip a ``trades`` row records, or None for a seed-style execution row."""
     if row["entry_time"] is None or row["entry_price"] is None or row["gross_pnl"] is None:
@@ -315,7 +210,7 @@ def trade_from_row(row: RowMapping) -> Trade | None:
     return Trade(
         trade_id=row["trade_id"],
         symbol=row["symbol"],
-        side=_enum_value(PositionSide, row["side"], "position side"),
+        side=enum_value(PositionSide, row["side"], "position side"),
         quantity=row["quantity"],
         entry_time=row["entry_time"],
         entry_price=row["entry_price"],
@@ -323,13 +218,13 @@ def trade_from_row(row: RowMapping) -> Trade | None:
         exit_price=row["price"],
         gross_pnl=row["gross_pnl"],
         fees=row["commission"] or Decimal(0),
-        exit_reason=_enum_value(ExitReason, row["exit_reason"] or "manual", "exit reason"),
+        exit_reason=enum_value(ExitReason, row["exit_reason"] or "manual", "exit reason"),
     )
 
 
 def trade_dict(row: RowMapping) -> dict[str, Any]:
     """Seed 002's trade dict (its nine keys) plus ``bot_name``."""
-    return {key: row[key] for key in [*sorted(_SEED_TRADE_KEYS), "timestamp", "bot_name"]}
+    return {key: row[key] for key in [*sorted(SEED_TRADE_KEYS), "timestamp", "bot_name"]}
 
 
 # --- positions ----------------------------------------------------------------------------
@@ -367,7 +262,7 @@ def position_from_row(row: RowMapping) -> Position:
         quantity = -quantity
     return Position(
         symbol=row["symbol"],
-        market_type=_enum_value(MarketType, row["market_type"], "market type"),
+        market_type=enum_value(MarketType, row["market_type"], "market type"),
         leverage=row["leverage"],
         quantity=quantity,
         avg_entry_price=row["entry_price"],
@@ -394,13 +289,13 @@ def snapshot_values(snapshot: AccountSnapshot | Mapping[str, Any], bot_name: str
     else:
         data = snapshot
     what = "account snapshot"
-    _check_keys(data, _SEED_SNAPSHOT_KEYS, what)
+    check_keys(data, _SEED_SNAPSHOT_KEYS, what)
     ts = data.get("timestamp")
     values: dict[str, Any] = {
-        key: _money(data, key, what) for key in _SEED_SNAPSHOT_KEYS - {"timestamp"}
+        key: money(data, key, what) for key in _SEED_SNAPSHOT_KEYS - {"timestamp"}
     }
     for key in ("total_balance", "available_balance"):
-        _required(values, key, what)
+        required(values, key, what)
     values["timestamp"] = parse_time(ts) if ts else datetime.now(UTC)
     values["bot_name"] = bot_name
     return values

@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from btb.errors import ModelError
 
 MANIFEST_NAME = "manifest.json"
@@ -44,7 +46,10 @@ FORMAT_VERSION = 1
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` with NaN/inf floats replaced by None (JSON has no NaN), recursively."""
+    """``value`` with NaN/inf floats replaced by None (JSON has no NaN) and NumPy scalars
+    (an ``np.int64`` setting from a parameter grid) as Python numbers, recursively."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Mapping):
@@ -110,11 +115,22 @@ def write_model_dir(
     return target
 
 
+def check_replaceable(target: str | os.PathLike[str]) -> None:
+    """ModelError unless a model may be saved at ``target``: absent, an empty folder, or a
+    btb model folder (a file, or a folder of other data, is never replaced)."""
+    path = Path(target)
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise ModelError(f"{path} exists and is not a folder; not replacing it with a model")
+    if not (path / MANIFEST_NAME).is_file() and any(path.iterdir()):
+        raise ModelError(f"{path} exists and is not a btb model folder; not replacing it")
+
+
 def replace_dir(source: Path, target: Path) -> None:
     """Move folder ``source`` to ``target``; an existing ``target`` is swapped out first."""
+    check_replaceable(target)
     if target.exists():
-        if not (target / MANIFEST_NAME).is_file() and any(target.iterdir()):
-            raise ModelError(f"{target} exists and is not a btb model folder; not replacing it")
         retired = target.with_name(f".{target.name}.old-{os.getpid()}")
         shutil.rmtree(retired, ignore_errors=True)
         os.replace(target, retired)

@@ -107,7 +107,7 @@ class WalkForwardConfig:
                 key_path=f"walk_forward.{unknown[0]}",
             )
         if "buckets" in given:
-            given["buckets"] = tuple(float(b) for b in given["buckets"])
+            given["buckets"] = _bucket_edges(given["buckets"])
         config = cls(**given)
         config.check()
         return config
@@ -126,7 +126,12 @@ class WalkForwardConfig:
                 raise ConfigError(
                     f"must be a positive integer, got {value!r}", key_path=f"walk_forward.{key}"
                 )
-        if not 0.0 <= self.confidence_threshold < 1.0:
+        threshold = self.confidence_threshold
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float)
+            or not 0.0 <= threshold < 1.0
+        ):
             raise ConfigError(
                 f"must be in [0, 1), got {self.confidence_threshold!r}",
                 key_path="walk_forward.confidence_threshold",
@@ -146,6 +151,18 @@ class WalkForwardConfig:
                         f"must be at least the label horizon ({horizon}), got {value}",
                         key_path=f"walk_forward.{key}",
                     )
+
+
+def _bucket_edges(value: Any) -> tuple[float, ...]:
+    """Confidence bucket edges from a config list; ConfigError for anything else."""
+    numbers = isinstance(value, list | tuple) and all(
+        isinstance(b, int | float) and not isinstance(b, bool) for b in value
+    )
+    if not numbers:
+        raise ConfigError(
+            f"must be a list of numbers, got {value!r}", key_path="walk_forward.buckets"
+        )
+    return tuple(float(b) for b in value)
 
 
 @dataclass
@@ -208,11 +225,7 @@ def walk_forward(
     probe = model_factory()
     horizon = probe.horizon
     wf.check(horizon)
-    if feature_fn is not None:
-        check_feature_function(feature_fn, data)
-        features = feature_fn(data)
-    else:
-        features = probe.create_features(data)
+    features = _features(probe, data, feature_fn)
     close = data["close"].astype(np.float64)
     target = forward_returns(close, horizon).to_numpy()
     past = (close / close.shift(horizon) - 1.0).to_numpy()
@@ -225,7 +238,8 @@ def walk_forward(
         row = _fold_row(fold, part, horizon, data.index, time.perf_counter() - started)
         fold_rows.append(row)
         if progress is not None:
-            progress(fold.index + 1, len(folds), {"accuracy": row["accuracy"] or float("nan")})
+            accuracy = row["accuracy"]
+            progress(fold.index + 1, len(folds), {"accuracy": _or_nan(accuracy)})
     predictions = pd.concat(parts)
     pooled = score_forecasts(
         *(predictions[c].to_numpy() for c in ("forecast", "confidence", "actual", "past")),
@@ -233,7 +247,32 @@ def walk_forward(
         threshold=wf.confidence_threshold,
         edges=wf.buckets,
     )
-    setup = {
+    return WalkForwardReport(_setup(probe, wf, data, folds), pooled, fold_rows, predictions)
+
+
+def _features(
+    probe: SignalModel,
+    data: pd.DataFrame,
+    feature_fn: Callable[[pd.DataFrame], pd.DataFrame] | None,
+) -> pd.DataFrame:
+    """The model's features of ``data``, or ``feature_fn``'s once it passed the look-ahead
+    check."""
+    if feature_fn is None:
+        return probe.create_features(data)
+    check_feature_function(feature_fn, data)
+    return feature_fn(data)
+
+
+def _or_nan(value: float | None) -> float:
+    return float("nan") if value is None else value
+
+
+def _setup(
+    probe: SignalModel, wf: WalkForwardConfig, data: pd.DataFrame, folds: list[Fold]
+) -> dict[str, Any]:
+    """The report's description of what was evaluated and how."""
+    horizon = probe.horizon
+    return {
         "model_type": probe.model_type,
         "model_config": probe.config,
         "horizon": horizon,
@@ -245,7 +284,6 @@ def walk_forward(
         "embargo": wf.embargo or horizon,
         "test_rows_per_fold": folds[0].test[1] - folds[0].test[0],
     }
-    return WalkForwardReport(setup, pooled, fold_rows, predictions)
 
 
 def _folds(features: pd.DataFrame, wf: WalkForwardConfig, horizon: int) -> list[Fold]:

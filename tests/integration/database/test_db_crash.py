@@ -37,11 +37,9 @@ def _run_and_kill(url: str, min_commits: int) -> int:
     )
     assert proc.stdout is not None
     seen = 0
-    deadline = time.monotonic() + 60
-    while seen < min_commits:
+    while seen < min_commits:  # a writer that hangs is caught by pytest's timeout
         line = proc.stdout.readline()
         assert line, f"writer died: {proc.stderr.read() if proc.stderr else ''}"
-        assert time.monotonic() < deadline
         seen = int(line)
     time.sleep(random.uniform(0, 0.005))  # land anywhere inside the next transactions
     proc.send_signal(signal.SIGKILL)

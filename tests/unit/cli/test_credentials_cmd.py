@@ -81,3 +81,44 @@ def test_wrong_key_file_permissions_are_a_one_line_error(tmp_path: Path) -> None
     )
     assert result.exit_code == 2
     assert "readable by other users" in result.output
+
+
+def test_a_different_master_key_is_a_clear_error(database_url: str, tmp_path: Path) -> None:  # noqa: F811
+    _, first_text = MasterKey.generate()
+    _, second_text = MasterKey.generate()
+    add = ["add", "main", "--exchange", "bybit", "--api-key", API_KEY, "--secret-stdin"]
+    stored = _run(add, database_url, tmp_path, input=SECRET, env={"BTB_MASTER_KEY": first_text})
+    assert stored.exit_code == 0, stored.output
+
+    listed = _run(["list"], database_url, tmp_path, env={"BTB_MASTER_KEY": second_text})
+    assert listed.exit_code == 2
+    assert "main" in listed.output and "OTHER KEY" in listed.output  # still listed
+    first_id = MasterKey.from_text(first_text, source="test").key_id
+    second_id = MasterKey.from_text(second_text, source="test").key_id
+    assert f"wrong master key for main: encrypted with key id {first_id}" in listed.output
+    assert f"the current key id is {second_id}" in listed.output
+    # Adding under the other key would leave a store no single key opens: refused.
+    other = ["add", "spare", "--exchange", "bybit", "--api-key", "k2", "--secret-stdin"]
+    refused = _run(other, database_url, tmp_path, input="s2", env={"BTB_MASTER_KEY": second_text})
+    assert refused.exit_code == 2
+    assert "'main' cannot be opened with the current master key" in refused.output
+    # The right key lists cleanly.
+    right = _run(["list"], database_url, tmp_path, env={"BTB_MASTER_KEY": first_text})
+    assert right.exit_code == 0 and right.output.splitlines()[1].endswith(" ok")
+    # No key at all: listed, then the error; and no key file is created by listing.
+    keyless = _run(["list"], database_url, tmp_path, env={"BTB_MASTER_KEY": ""})
+    assert keyless.exit_code == 2 and "no master key" in keyless.output
+    assert not (tmp_path / "master.key").exists()
+    for result in (stored, listed, refused, right, keyless):
+        assert SECRET not in result.output and API_KEY not in result.output
+
+
+def test_an_unusable_database_is_one_line(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    result = _run(["list"], f"sqlite+aiosqlite:///{junk}", tmp_path)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"error: database_url: cannot use database sqlite+aiosqlite:///{junk}: "
+        "file is not a database"
+    ]

@@ -42,3 +42,33 @@ def test_unsupported_database_is_a_one_line_error() -> None:
     assert result.output.strip() == (
         "error: database_url: unsupported database 'mysql'; use sqlite or postgresql"
     )
+
+
+def _one_line_error(args: list[str]) -> str:
+    result = CliRunner().invoke(cli, ["db", *args])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: database_url: "), result.output
+    return lines[0]
+
+
+def test_database_failures_are_one_line_without_the_password(tmp_path: Path) -> None:
+    # A PostgreSQL server that is up, but no such database (and a password to hide).
+    missing = "postgresql://postgres:hunter2pw@127.0.0.1:5432/btb_no_such_database_x"
+    line = _one_line_error(["upgrade", "--database-url", missing])
+    assert 'database "btb_no_such_database_x" does not exist' in line
+    assert "hunter2pw" not in line and "postgres:***@" in line
+    # Nothing listening on the port.
+    line = _one_line_error(["current", "--database-url", "postgresql://u:pw9x@127.0.0.1:1/x"])
+    assert "cannot connect to database" in line and "pw9x" not in line
+    # A file that is not SQLite.
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database")
+    line = _one_line_error(["upgrade", "--database-url", f"sqlite:///{junk}"])
+    assert line.endswith("file is not a database")
+
+
+def test_unknown_revision_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    line = _one_line_error(["upgrade", "--database-url", url, "--revision", "9999"])
+    assert "Can't locate revision identified by '9999'" in line

@@ -82,3 +82,37 @@ def test_user_errors_are_one_line(tmp_path: Path, ohlcv_dir: Path) -> None:
     purge.write_text("horizon: 4\nwalk_forward: {purge: 1}\n")
     result = runner.invoke(cli, ["train", "-d", data, "-m", "gbm", "-c", str(purge)])
     assert result.exit_code == 2 and "walk_forward.purge: must be at least" in result.output
+
+
+def test_bad_walk_forward_values_are_one_line(tmp_path: Path, ohlcv_dir: Path) -> None:
+    data = str(ohlcv_dir / "binance_spot" / "BTC_USDT-1h.csv.gz")
+    runner = CliRunner()
+    cases = {
+        "walk_forward: {buckets: [low, high]}\n": "walk_forward.buckets: must be a list",
+        "walk_forward: {buckets: 5}\n": "walk_forward.buckets: must be a list",
+        "walk_forward: {confidence_threshold: high}\n": "walk_forward.confidence_threshold",
+    }
+    for text, message in cases.items():
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text)
+        result = runner.invoke(cli, ["train", "-d", data, "-m", "gbm", "-c", str(bad)])
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "Traceback" not in result.output
+        # Settings are checked before the candles are even read.
+        assert "training gbm" not in result.output
+
+
+def test_an_unusable_output_fails_before_training(tmp_path: Path, ohlcv_dir: Path) -> None:
+    data = str(ohlcv_dir / "binance_spot" / "BTC_USDT-1h.csv.gz")
+    photos = tmp_path / "out" / "BTCUSDT_1h_gbm"
+    photos.mkdir(parents=True)
+    (photos / "cat.jpg").write_bytes(b"\xff\xd8")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    runner = CliRunner()
+    for output, message in ((tmp_path / "out", "is not a btb model folder"), (a_file, "a_file")):
+        result = runner.invoke(cli, ["train", "-d", data, "-m", "gbm", "-o", str(output)])
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert "walk-forward:" not in result.output  # nothing was trained first
+    assert (photos / "cat.jpg").read_bytes() == b"\xff\xd8"

@@ -23,7 +23,7 @@ from btb.core import (
 )
 from btb.core.order import OrderAccepted, OrderCanceled, OrderFilled, OrderSubmitted
 from btb.database.manager import DatabaseManager
-from btb.errors import DataError
+from btb.errors import DataError, StateError
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 D = Decimal
@@ -151,7 +151,7 @@ async def test_record_fill_is_idempotent(db: DatabaseManager) -> None:
     assert await db.record_fill(order, fill, position, state={"fills": 1}) is True
     # Replayed after a reconnect: nothing changes, not even the state passed along.
     assert await db.record_fill(order, fill, position, state={"fills": 2}) is False
-    assert await db.has_fill("venue-77")
+    assert await db.has_fill("c3:venue-77")
     assert await db.get_bot_state() == {"fills": 1}
     assert [p.quantity for p in await db.get_positions()] == [D("0.5")]
 
@@ -167,7 +167,7 @@ async def test_record_fill_is_all_or_nothing(db: DatabaseManager) -> None:
         await db.record_fill(order, fill, position, state={"bad": object()})
     assert await db.get_order("c4") is None
     assert await db.get_positions() == []
-    assert not await db.has_fill("c4:1")
+    assert not await db.has_fill("c4#1")
     assert await db.get_bot_state() == {}
 
 
@@ -302,3 +302,97 @@ async def test_connection_settings(db: DatabaseManager) -> None:
         "foreign_keys": 1,
         "busy_timeout": 30000,
     }  # synchronous 2 = FULL
+
+
+async def test_same_venue_trade_id_on_two_orders_keeps_both_fills(db: DatabaseManager) -> None:
+    # Binance numbers trades per symbol, and the two sides of one match (two accounts, two
+    # bots) share its id: an execution is identified by its order AND the venue's trade id.
+    btc = _order("btc-1")
+    eth = Order("eth-1", "ETHUSDT", Side.BUY, OrderType.LIMIT, D("2"), price=D("3000"))
+    eth.apply(OrderSubmitted(T0))
+    eth.apply(OrderAccepted(T0, "ex-eth"))
+    for order, price in ((btc, "100"), (eth, "3000")):
+        position = Position(order.symbol)
+        fill = _fill(order, str(order.quantity), price, 3, trade_id="12345")
+        order.apply(OrderFilled(fill))
+        position.apply(fill)
+        assert await db.record_fill(order, fill, position) is True
+    assert {p.symbol: p.quantity for p in await db.get_positions()} == {
+        "BTCUSDT": D("0.5"),
+        "ETHUSDT": D("2"),
+    }
+    for coid in ("btc-1", "eth-1"):
+        loaded = await db.get_order(coid)
+        assert loaded is not None and loaded.status is OrderStatus.FILLED
+        assert [f.trade_id for f in loaded.fills] == ["12345"]
+
+
+async def test_fills_without_a_venue_id_round_trip_exactly(db: DatabaseManager) -> None:
+    order = _order("c9")
+    position = Position("BTCUSDT")
+    for i, qty in enumerate(("0.2", "0.3"), 1):
+        fill = _fill(order, qty, "100", i)
+        order.apply(OrderFilled(fill))
+        position.apply(fill)
+        assert await db.record_fill(order, fill, position) is True
+    loaded = await db.get_order("c9")
+    assert loaded == order  # trade ids stay empty: the stored key is not a venue id
+    # The rebuilt order (after a restart) names its fills exactly as before: replaying the
+    # last one changes nothing.
+    assert loaded is not None
+    assert await db.record_fill(loaded, loaded.fills[-1], position) is False
+    assert len((await db.get_order("c9")).fills) == 2  # type: ignore[union-attr]
+
+
+def _round_trip(trade_id: str, exit_price: str, minutes: int) -> Trade:
+    gross = (D(exit_price) - D("100")) * D("0.5")
+    return Trade(
+        trade_id,
+        "BTCUSDT",
+        PositionSide.LONG,
+        D("0.5"),
+        T0,
+        D("100"),
+        T0 + timedelta(minutes=minutes),
+        D(exit_price),
+        gross,
+        D("0.02"),
+        ExitReason.SIGNAL,
+    )
+
+
+async def test_a_second_trade_under_a_stored_id_is_refused_not_dropped(
+    db: DatabaseManager,
+) -> None:
+    # A bot restarted with a fresh trade counter names its next round trip "BTCUSDT-1"
+    # again: silently skipping it would lose its P&L from every report.
+    first = _round_trip("BTCUSDT-1", "110", 30)
+    assert await db.store_trade(first) is True
+    assert await db.store_trade(first) is False  # the same trade again: a harmless replay
+    with pytest.raises(StateError, match=r"'BTCUSDT-1' is already stored .*price, pnl"):
+        await db.store_trade(_round_trip("BTCUSDT-1", "90", 90))
+    with pytest.raises(StateError, match="already stored for a different trade"):
+        await db.store_trades(
+            [_round_trip("BTCUSDT-2", "101", 5), _round_trip("BTCUSDT-1", "1", 9)]
+        )
+    # The refused batch stored nothing; the first trade is intact.
+    assert [t.trade_id for t in await db.get_round_trips()] == ["BTCUSDT-1"]
+    assert await db.get_daily_pnl(T0.date()) == D("4.98")  # (110 - 100) * 0.5 - 0.02
+    # A seed-style replay with equal numbers written differently is still the same trade.
+    seed = {"trade_id": "s1", "symbol": "ETHUSDT", "side": "buy", "quantity": 1.5, "price": 0.1}
+    assert await db.store_trade(seed) is True
+    assert await db.store_trade(seed | {"quantity": "1.50", "price": D("0.10")}) is False
+
+
+async def test_bulk_store_beyond_the_drivers_parameter_cap(db: DatabaseManager) -> None:
+    # asyncpg refuses statements with more than 32767 parameters: the id check must not
+    # put every id of a large batch into one query.
+    rows = [
+        {"trade_id": f"b{i}", "symbol": "BTCUSDT", "side": "buy", "quantity": 1, "price": 1}
+        for i in range(33_000)
+    ]
+    await db.store_trades(rows)
+    await db.store_trades(rows[-5:])  # a replayed tail: no-op
+    assert len(await db.get_trades(limit=None)) == 33_000
+    with pytest.raises(StateError, match="'b32999'"):
+        await db.store_trades([rows[0], rows[-1] | {"price": 2}])

@@ -1,4 +1,4 @@
-"""Row <-> btb.core mapping rules (pure functions, no database)."""
+"""Row <-> btb.core mapping rules and seed/exchange spellings (pure functions, no database)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from btb.core import ExitReason, MarketType, OrderStatus, PositionSide, Side, Trade
-from btb.database import mappers
+from btb.database import mappers, seed_input
 from btb.errors import DataError
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
@@ -28,14 +28,14 @@ T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
     ],
 )
 def test_parse_time_reads_every_seed_form_as_utc(value: object) -> None:
-    parsed = mappers.parse_time(value)
+    parsed = seed_input.parse_time(value)
     assert parsed == T0 and parsed.tzinfo is UTC
 
 
 @pytest.mark.parametrize("bad", ["yesterday", None, True, [1]])
 def test_parse_time_rejects_non_times(bad: object) -> None:
     with pytest.raises(DataError, match="timestamp"):
-        mappers.parse_time(bad)
+        seed_input.parse_time(bad)
 
 
 @pytest.mark.parametrize(
@@ -51,14 +51,14 @@ def test_parse_time_rejects_non_times(bad: object) -> None:
     ],
 )
 def test_exchange_status_spellings(text: str, status: OrderStatus) -> None:
-    assert mappers.order_status(text) is status
+    assert seed_input.order_status(text) is status
 
 
 def test_sides() -> None:
-    assert mappers.order_side("BUY") is Side.BUY
-    assert mappers.order_side("Sell") is Side.SELL
+    assert seed_input.order_side("BUY") is Side.BUY
+    assert seed_input.order_side("Sell") is Side.SELL
     with pytest.raises(DataError, match="unknown order side 'hold'"):
-        mappers.order_side("hold")
+        seed_input.order_side("hold")
 
 
 def test_round_trip_is_stored_as_net_pnl_on_its_exit_day() -> None:
@@ -122,3 +122,24 @@ def test_bad_numbers_name_the_field() -> None:
         )
     with pytest.raises(DataError, match="trade t8: missing 'price'"):
         mappers.trade_values({"trade_id": "t8", "symbol": "X", "side": "buy", "quantity": 1}, "b")
+
+
+def test_fill_ids_are_scoped_by_order_and_survive_a_reload() -> None:
+    from btb.core import Fill, Order, OrderType
+    from btb.core.order import OrderAccepted, OrderFilled, OrderSubmitted
+
+    order = Order("coid-1", "BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("3"))
+    order.apply(OrderSubmitted(T0))
+    order.apply(OrderAccepted(T0, "ex-1"))
+    fills = [
+        Fill("coid-1", "BTCUSDT", Side.BUY, Decimal(1), Decimal(100), Decimal(0), T0, trade_id=t)
+        for t in ("987", "", "")
+    ]
+    for fill in fills:
+        order.apply(OrderFilled(fill))
+    keys = [mappers.fill_id(order, fill) for fill in fills]
+    assert keys == ["coid-1:987", "coid-1#2", "coid-1#3"]
+    for key, fill in zip(keys, fills, strict=True):
+        row = mappers.fill_values(order, fill, "bot")
+        assert row["fill_id"] == key
+        assert mappers.fill_from_row(row) == fill  # type: ignore[arg-type]

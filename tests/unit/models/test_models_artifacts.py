@@ -180,3 +180,17 @@ def test_nan_metrics_are_stored_as_null(btc_1h: pd.DataFrame, tmp_path: Path) ->
     model.save(tmp_path / "m")
     assert load_predictor(tmp_path / "m").metrics["direction_accuracy"] is None
     assert np.isfinite(load_predictor(tmp_path / "m").predict(btc_1h.iloc[:200])).all()
+
+
+def test_numpy_settings_from_a_parameter_grid_save_as_plain_numbers(
+    btc_1h: pd.DataFrame, tmp_path: Path
+) -> None:
+    grid = np.arange(10, 40, 10)  # e.g. an optimiser's grid: np.int64 values
+    model = PricePredictor({"n_estimators": grid[1], "num_threads": 1})
+    model.train(btc_1h.iloc[:1500])
+    model.save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["config"]["n_estimators"] == 20
+    loaded = load_predictor(tmp_path / "m")
+    frame = btc_1h.iloc[1500:1800]
+    assert loaded.predict_frame(frame).equals(model.predict_frame(frame))

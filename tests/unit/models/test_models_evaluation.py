@@ -90,6 +90,22 @@ def test_purge_and_embargo_below_the_horizon_are_refused() -> None:
         walk_forward_splits(100, 5, gap=10, test_size=20)  # nothing left to train on
 
 
+@pytest.mark.parametrize(
+    ("values", "key"),
+    [
+        ({"buckets": ["a", "b"]}, "buckets"),
+        ({"buckets": 5}, "buckets"),
+        ({"buckets": None}, "buckets"),
+        ({"buckets": [0, True]}, "buckets"),
+        ({"confidence_threshold": "high"}, "confidence_threshold"),
+        ({"n_folds": "3"}, "n_folds"),
+    ],
+)
+def test_malformed_settings_are_config_errors(values: dict, key: str) -> None:
+    with pytest.raises(ConfigError, match=rf"walk_forward\.{key}"):
+        WalkForwardConfig.from_dict(values)
+
+
 # ---- leakage --------------------------------------------------------------------------------
 
 

@@ -67,7 +67,7 @@ _INDEXES = {
     "ix_positions_bot_name_symbol_id": ("positions", ["bot_name", "symbol", "id"]),
 }
 
-# Exchange and ccxt status spellings -> btb's OrderStatus values (as btb.database.mappers).
+# Exchange and ccxt status spellings -> btb's OrderStatus values (as btb.database.seed_input).
 _NORMALISE_ORDERS = """
 UPDATE orders SET
     side = lower(side),
