@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from btb.cli.demo_cmd import DemoContext
-from btb.cli.train_cmd import demo_train_step
+from btb.cli.demo_cmd import DemoContext, step_train_model
 from btb.data.sample import import_sample
 from btb.models import load_predictor
 
@@ -14,7 +13,7 @@ def test_demo_step_trains_reports_and_leaves_a_model(tmp_path: Path) -> None:
     lines: list[str] = []
     ctx = DemoContext(workdir=tmp_path, echo=lines.append)
     import_sample(ctx.data_dir)
-    demo_train_step(ctx)
+    step_train_model(ctx)
     text = "\n".join(lines)
     assert "walk-forward: gbm, horizon 1 bar(s), 5 expanding folds" in text
     assert "always up" in text and "accuracy by confidence bucket" in text

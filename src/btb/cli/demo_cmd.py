@@ -114,11 +114,40 @@ def step_backtest(ctx: DemoContext) -> None:
     ctx.state["backtest_report"] = report
 
 
-def step_train_model(ctx: DemoContext) -> None:
-    """Walk-forward report of the GBM on BTC 1h, then a model trained on the first 70 %."""
-    from btb.cli.train_cmd import demo_train_step
+#: The dataset the demo's model learns from, and the share of it the saved model sees.
+DEMO_DATASET = ("BTCUSDT", "1h")
+DEMO_TRAIN_SHARE = 0.7
 
-    demo_train_step(ctx)
+
+def step_train_model(ctx: DemoContext) -> None:
+    """Walk-forward evaluate the GBM on the shipped BTC/USDT 1h candles, then train the model
+    the backtest will use on the first :data:`DEMO_TRAIN_SHARE` of them only.
+
+    Leaves in ``ctx.state``: ``model_path`` (the model folder), ``model_report`` (the
+    walk-forward report) and ``backtest_start`` (the first candle the saved model has not
+    seen, labels included): a backtest of the model from there on is out of sample.
+    """
+    from btb.cli.train_cmd import train_and_report
+
+    symbol, timeframe = DEMO_DATASET
+    frame = ctx.store.read(SAMPLE_EXCHANGE, symbol, timeframe)
+    cut = int(len(frame) * DEMO_TRAIN_SHARE)
+    target, report = train_and_report(
+        frame,
+        f"{symbol}_{timeframe}",
+        "gbm",
+        {},
+        {"n_folds": 5},
+        ctx.workdir / "models",
+        lambda line: ctx.echo(f"  {line}"),
+        show_progress=False,
+        final_frame=frame.iloc[:cut],
+    )
+    ctx.state["model_path"] = target
+    ctx.state["model_report"] = report
+    ctx.state["backtest_start"] = frame.index[cut]
+    ctx.echo(f"  report: {target / 'report.html'}")
+    ctx.echo(f"  the saved model has seen candles before {frame.index[cut]:%Y-%m-%d %H:%M} UTC")
 
 
 DemoStep = tuple[str, Callable[[DemoContext], None]]

@@ -25,14 +25,8 @@ import pandas as pd
 from btb.errors import ConfigError, DataError, ModelError
 
 if TYPE_CHECKING:
-    from btb.cli.demo_cmd import DemoContext
     from btb.models.base import SignalModel
     from btb.models.evaluation import WalkForwardReport
-
-#: the demo trains on this shipped dataset.
-DEMO_DATASET = ("BTCUSDT", "1h")
-#: share of the demo candles the saved model trains on; the backtest runs on the rest.
-DEMO_TRAIN_SHARE = 0.7
 
 
 def read_model_config(path: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -239,34 +233,3 @@ def train(
         frame, dataset, model, model_config, walk_config, Path(output), click.echo, not quiet
     )
     click.echo(f"report: {target / 'report.html'}")
-
-
-def demo_train_step(ctx: DemoContext) -> None:
-    """Demo step: walk-forward evaluate the GBM on the shipped BTC/USDT 1h candles, then train
-    the model the backtest will use on the first :data:`DEMO_TRAIN_SHARE` of them only.
-
-    Leaves in ``ctx.state``: ``model_path`` (the model folder), ``model_report`` (the
-    walk-forward report) and ``backtest_start`` (the first candle the saved model has not
-    seen, labels included): a backtest of the model from there on is out of sample.
-    """
-    from btb.data.sample import SAMPLE_EXCHANGE
-
-    symbol, timeframe = DEMO_DATASET
-    frame = ctx.store.read(SAMPLE_EXCHANGE, symbol, timeframe)
-    cut = int(len(frame) * DEMO_TRAIN_SHARE)
-    target, report = train_and_report(
-        frame,
-        f"{symbol}_{timeframe}",
-        "gbm",
-        {},
-        {"n_folds": 5},
-        ctx.workdir / "models",
-        lambda line: ctx.echo(f"  {line}"),
-        show_progress=False,
-        final_frame=frame.iloc[:cut],
-    )
-    ctx.state["model_path"] = target
-    ctx.state["model_report"] = report
-    ctx.state["backtest_start"] = frame.index[cut]
-    ctx.echo(f"  report: {target / 'report.html'}")
-    ctx.echo(f"  the saved model has seen candles before {frame.index[cut]:%Y-%m-%d %H:%M} UTC")
