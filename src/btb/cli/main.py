@@ -10,13 +10,14 @@ folder that cannot be written) as one line with exit status 1.
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from typing import Any, NoReturn
 
 import click
 
 from btb.errors import USER_ERRORS, BTBError, ExchangeError
-from btb.utils.logging import redact
+from btb.utils.logging import redact, setup_logger
 
 #: command name -> "module:attribute" of a click command, imported on first use.
 COMMANDS: dict[str, str] = {
@@ -28,6 +29,18 @@ COMMANDS: dict[str, str] = {
     "demo": "btb.cli.demo_cmd:demo",
     "train": "btb.cli.train_cmd:train",
     "sim": "btb.cli.sim_cmd:sim",
+}
+
+#: one-line help shown by ``btb --help`` without importing the command modules.
+SHORT_HELP: dict[str, str] = {
+    "backtest": "Run a backtest from a config and write its report.",
+    "config": "Validate or show a configuration file.",
+    "credentials": "Add, list or remove encrypted exchange credentials.",
+    "data": "Import, list, check and download market data.",
+    "db": "Create or upgrade the database.",
+    "demo": "Run the offline demo on the shipped sample data.",
+    "sim": "Run the local exchange simulator on 127.0.0.1.",
+    "train": "Train and evaluate a price model.",
 }
 
 USER_ERROR_EXIT = 2
@@ -47,6 +60,13 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Importing every command module to read its help would pull in pandas, SQLAlchemy
+        # and aiohttp just to print a list; the short help lives here instead.
+        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -73,8 +93,17 @@ def _fail(message: str, status: int) -> NoReturn:
 
 @click.group(cls=LazyGroup)
 @click.version_option(package_name="btb")
-def cli() -> None:
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    envvar=["BTB_LOG_LEVEL", "LOG_LEVEL"],
+    default="INFO",
+    show_default=True,
+    help="Level of the log lines written to stderr (secrets are always masked).",
+)
+def cli(log_level: str) -> None:
     """BestTradingBot command line interface."""
+    setup_logger("btb", getattr(logging, log_level.upper()))
 
 
 def main() -> None:

@@ -151,7 +151,8 @@ def retry_after_seconds(
 
 def binance_used_weight(headers: Mapping[str, str] | None) -> dict[str, int]:
     """Binance's ``X-MBX-USED-WEIGHT-<interval>`` headers as {interval: weight used}, e.g.
-    ``{"1m": 1180}``; the adapter slows down as this nears the exchange's limit."""
+    ``{"1m": 1180}``; :class:`~btb.exchange.retry.RateLimitPacer` holds requests back as
+    this nears the limit."""
     used = {}
     for key, value in (headers or {}).items():
         if key.lower().startswith("x-mbx-used-weight-"):
@@ -162,37 +163,57 @@ def binance_used_weight(headers: Mapping[str, str] | None) -> dict[str, int]:
     return used
 
 
+#: Venue codes meaning "this client order id was already used". ccxt files them as plain
+#: InvalidOrder, but a resubmission must be told apart from a bad order to be resolved.
+#: Bybit: 110072 "OrderLinkedID is duplicate", 170141 (spot); Binance: -4116 "ClientOrderId is
+#: duplicated" (USDⓈ-M futures). The numbers do not collide across the two venues.
+DUPLICATE_ORDER_CODES = frozenset({*(str(c) for c in _BYBIT_DUPLICATE), "-4116"})
+
+
+#: ccxt exception class name -> btb class, most specific first (ccxt's classes nest:
+#: OrderNotFound is an InvalidOrder, PermissionDenied an AuthenticationError).
+_CCXT_TABLE: tuple[tuple[str, type[ExchangeError]], ...] = (
+    ("AuthenticationError", AuthenticationError),
+    ("InsufficientFunds", InsufficientFundsError),
+    ("OrderNotFound", OrderNotFoundError),
+    ("DuplicateOrderId", DuplicateOrderError),
+    ("InvalidOrder", InvalidOrderError),
+    ("BadRequest", InvalidOrderError),  # includes BadSymbol: malformed order/symbol
+    ("NetworkError", NetworkError),  # timeouts, 5xx, maintenance, stale nonce
+    ("BaseError", ExchangeAPIError),
+)
+
+
 def translate_ccxt_error(
     exc: BaseException,
     *,
     headers: Mapping[str, str] | None = None,
     secrets: Iterable[str] = (),
+    exact: Mapping[str, type[BaseException]] | None = None,
 ) -> ExchangeError:
     """The btb exception for a ccxt exception (``raise translate_ccxt_error(e) from e``).
 
     ``headers`` are the last response's headers (``exchange.last_response_headers``) so a
     rate-limit answer carries ``retry_after``; ``secrets`` are stripped from the message.
+    ``exact`` is the venue's ccxt code table (``client.exceptions[...]["exact"]``): when ccxt
+    fell back to a generic ExchangeError although the body carries a code listed there, the
+    table's class decides (ccxt picks Binance's per-market tables by hostname, so a relocated
+    host - the simulator, a proxy - loses them). A duplicate client order id is always
+    DuplicateOrderError.
     """
     import ccxt  # imported here: ccxt is heavy and only the adapters need it
 
     message = redact(str(exc), secrets) or type(exc).__name__
     code = _ccxt_code(exc)
-    # Order matters: ccxt's classes nest (RateLimitExceeded is a NetworkError,
-    # OrderNotFound an InvalidOrder, PermissionDenied an AuthenticationError).
+    if code in DUPLICATE_ORDER_CODES:
+        return DuplicateOrderError(message, code=code)
+    if type(exc) is ccxt.ExchangeError and exact and code is not None and code in exact:
+        exc = exact[code](str(exc))
+    # Order matters: ccxt's classes nest (RateLimitExceeded is a NetworkError).
     if isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
         return RateLimitError(message, code=code, retry_after=retry_after_seconds(headers))
-    table: tuple[tuple[type[BaseException], type[ExchangeError]], ...] = (
-        (ccxt.AuthenticationError, AuthenticationError),
-        (ccxt.InsufficientFunds, InsufficientFundsError),
-        (ccxt.OrderNotFound, OrderNotFoundError),
-        (ccxt.DuplicateOrderId, DuplicateOrderError),
-        (ccxt.InvalidOrder, InvalidOrderError),
-        (ccxt.BadRequest, InvalidOrderError),  # includes BadSymbol: malformed order/symbol
-        (ccxt.NetworkError, NetworkError),  # timeouts, 5xx, maintenance, stale nonce
-        (ccxt.BaseError, ExchangeAPIError),
-    )
-    for ccxt_cls, btb_cls in table:
-        if isinstance(exc, ccxt_cls):
+    for ccxt_name, btb_cls in _CCXT_TABLE:
+        if isinstance(exc, getattr(ccxt, ccxt_name)):
             return btb_cls(message, code=code)
     return ExchangeAPIError(message, code=code)
 
@@ -204,6 +225,7 @@ def _ccxt_code(exc: BaseException) -> str | None:
 
 
 __all__ = [
+    "DUPLICATE_ORDER_CODES",
     "DuplicateOrderError",
     "OrderNotFoundError",
     "binance_used_weight",

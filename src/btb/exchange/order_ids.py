@@ -15,6 +15,8 @@ import hashlib
 import re
 from datetime import datetime
 
+from btb.errors import InvalidOrderError
+
 MAX_LENGTH = 36
 #: The stricter of the two venues' rules (Bybit allows no "." ":" "/").
 VALID_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
@@ -60,15 +62,42 @@ def make_client_order_id(
     return f"{prefix}-{digest[: MAX_LENGTH - len(prefix) - 1]}"
 
 
+def derived_client_order_id(client_order_id: str, suffix: str) -> str:
+    """The id of an order derived from another one (its stop-loss ``"sl"``, take-profit
+    ``"tp"``, ...): ``<id>-<suffix>`` when that fits in 36 characters, else a prefix of the
+    id plus a hash of all of it, so ids that differ only at their end stay apart."""
+    if not re.fullmatch(r"[a-z0-9]{1,8}", suffix):
+        raise ValueError(f"suffix {suffix!r} must match [a-z0-9]{{1,8}}")
+    if len(client_order_id) + len(suffix) + 1 <= MAX_LENGTH:
+        return f"{client_order_id}-{suffix}"
+    digest = hashlib.sha256(client_order_id.encode("utf-8")).hexdigest()[:12]
+    head = client_order_id[: MAX_LENGTH - len(suffix) - len(digest) - 2]
+    return f"{head}-{digest}-{suffix}"
+
+
+class InvalidClientOrderIdError(InvalidOrderError, ValueError):
+    """A client order id that a venue would refuse (an InvalidOrderError and a ValueError)."""
+
+
 def validate_client_order_id(client_order_id: str) -> str:
-    """``client_order_id`` unchanged if both venues accept it; ValueError naming the rule if not."""
+    """``client_order_id`` unchanged if both venues accept it; InvalidClientOrderIdError
+    naming the rule if not (nothing is sent for such an order)."""
     if not VALID_ID.match(client_order_id):
-        raise ValueError(
+        raise InvalidClientOrderIdError(
             f"client order id {client_order_id!r} must be 1-36 characters of A-Z a-z 0-9 - _"
         )
     if client_order_id.lower().startswith(_RESERVED_PREFIXES):
-        raise ValueError(f"client order id {client_order_id!r} uses a venue-reserved prefix")
+        raise InvalidClientOrderIdError(
+            f"client order id {client_order_id!r} uses a venue-reserved prefix"
+        )
     return client_order_id
 
 
-__all__ = ["MAX_LENGTH", "VALID_ID", "make_client_order_id", "validate_client_order_id"]
+__all__ = [
+    "MAX_LENGTH",
+    "VALID_ID",
+    "InvalidClientOrderIdError",
+    "derived_client_order_id",
+    "make_client_order_id",
+    "validate_client_order_id",
+]

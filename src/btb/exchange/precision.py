@@ -101,17 +101,21 @@ def prepare_order(
     *,
     reference_price: Number | None = None,
     trigger_price: Number | None = None,
+    reduce_only: bool = False,
 ) -> PreparedOrder:
     """Round and check one order. ``price`` None means a market order; its notional is
-    checked at ``reference_price`` (e.g. the last trade) when one is given."""
+    checked at ``reference_price`` (e.g. the last trade, or a stop's trigger price) when one
+    is given. Reduce-only orders are exempt from min notional, as at both venues: the rest of
+    a position must always be closable."""
     qty = round_quantity(instrument, quantity)
     limit = None if price is None else round_limit_price(instrument, price, side)
-    if limit is not None:
+    if limit is not None and not reduce_only:
         instrument.check_order(qty, limit)  # the core rules: step, min/max qty, tick, notional
     reference = limit
     if reference is None and reference_price is not None:
         reference = as_decimal(reference_price, f"{instrument.symbol} reference price")
-    check_notional(instrument, qty, reference)
+    if not reduce_only:
+        check_notional(instrument, qty, reference)
     trigger = None if trigger_price is None else round_trigger_price(instrument, trigger_price)
     return PreparedOrder(instrument.symbol, side, qty, limit, trigger)
 

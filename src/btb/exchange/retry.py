@@ -11,8 +11,11 @@ Bybit client looks the order up by its client order id before it submits it agai
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -25,6 +28,7 @@ from tenacity import (
 )
 
 from btb.errors import RETRYABLE_ERRORS, RateLimitError
+from btb.exchange.errors import binance_used_weight
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -76,6 +80,68 @@ class RetryPolicy:
         )
 
 
+class RateLimitPacer:
+    """Holds requests back while the venue's rate-limit headers say the allowance is used up.
+
+    Understands Bybit's per-endpoint ``X-Bapi-Limit-Status`` (requests left) with
+    ``X-Bapi-Limit-Reset-Timestamp`` (epoch ms when the window resets), and Binance's
+    ``X-MBX-USED-WEIGHT-1M`` (request weight used in the current minute), which is kept below
+    ``weight_share`` of ``weight_limit_1m``. Waits never exceed the policy's
+    ``max_rate_limit_wait``; each one is logged and counted in :attr:`waits`.
+    """
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        *,
+        weight_limit_1m: int = 2400,
+        weight_share: float = 0.9,
+        clock: Callable[[], float] = time.time,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.policy = policy
+        self.weight_limit_1m = weight_limit_1m
+        self.weight_share = weight_share
+        self.waits = 0
+        self._clock = clock
+        self._log = logger or log
+        self._until: dict[str, float] = {}  # endpoint (or "*" for all) -> epoch s
+
+    def note(self, endpoint: str, headers: Mapping[str, str] | None) -> None:
+        """Read the limit headers of an answer from ``endpoint`` (a URL path)."""
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        left, reset = (
+            lowered.get("x-bapi-limit-status"),
+            lowered.get("x-bapi-limit-reset-timestamp"),
+        )
+        with contextlib.suppress(ValueError):
+            if left is not None and reset is not None:
+                if int(left) > 0:
+                    self._until.pop(endpoint, None)
+                else:
+                    self._until[endpoint] = int(reset) / 1000
+            used = binance_used_weight(headers).get("1m")
+            if used is not None and used >= self.weight_share * self.weight_limit_1m:
+                now = self._clock()
+                self._until["*"] = (now // 60 + 1) * 60  # Binance's minute windows
+        # a malformed header is ignored: the venue's 429 and the retry policy still apply
+
+    async def wait(self, endpoint: str | None = None) -> float:
+        """Sleep until ``endpoint`` (None: every endpoint) may be called; seconds slept."""
+        keys = [k for k in self._until if endpoint is None or k in (endpoint, "*")]
+        until = max((self._until[k] for k in keys), default=0.0)
+        delay = min(until - self._clock(), self.policy.max_rate_limit_wait)
+        if delay <= 0:
+            return 0.0
+        self.waits += 1
+        self._log.info("rate-limit allowance used up; waiting %.2fs for the reset", delay)
+        await asyncio.sleep(delay)
+        for key in keys:
+            if self._until.get(key, 0.0) <= self._clock():
+                self._until.pop(key, None)
+        return delay
+
+
 async def call_with_retry(
     operation: str,
     func: Callable[[], Awaitable[T]],
@@ -89,4 +155,4 @@ async def call_with_retry(
     raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
 
-__all__ = ["RetryPolicy", "call_with_retry"]
+__all__ = ["RateLimitPacer", "RetryPolicy", "call_with_retry"]

@@ -47,6 +47,21 @@ CASES: list[tuple[str, str, str, Call, dict[str, str]]] = [
      lambda c: c.create_market_order("TRXUSDT", "buy", 1, stop_loss=0.04, take_profit=1), {}),
     ("createOrder", "Create market buy with base amount (UTA only)", "spot",
      lambda c: c.create_market_order("LTCUSDT", "buy", 0.2), {}),
+    ("createOrder", "swap limit buy with triggerPrice and triggerDirection above", "linear",
+     lambda c: c.create_limit_order(
+         "BTCUSDT", "buy", 0.001, 37000, trigger_price=37000, trigger_direction="above"
+     ), {}),
+    ("createOrder", "swap limit buy with triggerPrice and triggerDirection below", "linear",
+     lambda c: c.create_limit_order(
+         "BTCUSDT", "buy", 0.001, 35000, trigger_price=35000, trigger_direction="fall"
+     ), {}),
+    ("createOrder", "Create swap trigger order with stopLoss attached", "linear",
+     lambda c: c.create_limit_order(
+         "BTCUSDT", "buy", 0.001, 41000, trigger_price="40000", trigger_direction="rise",
+         stop_loss="39500",
+     ), {}),
+    ("createOrder", "spot limit buy with triggerPrice", "spot",
+     lambda c: c.create_limit_order("BTCUSDT", "buy", 0.1, 36000, trigger_price=36001), {}),
     ("cancelOrder", "Swap cancelOrder", "linear",
      lambda c: c.cancel_order("8caeea8c-cf80-4b06-83e8-bb7df45fc122", "LTCUSDT"), {}),
     ("cancelOrder", "Spot cancelOrder", "spot",

@@ -9,7 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from btb.exchange.order_ids import make_client_order_id, validate_client_order_id
+from btb.exchange.order_ids import (
+    derived_client_order_id,
+    make_client_order_id,
+    validate_client_order_id,
+)
 
 # Binance's documented newClientOrderId rule; Bybit: letters, digits, "-" and "_", <= 36.
 BINANCE_RULE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
@@ -75,3 +79,12 @@ def test_prefix_and_inputs_are_validated() -> None:
 def test_validation_refuses_ids_a_venue_would_refuse(bad: str) -> None:
     with pytest.raises(ValueError):
         validate_client_order_id(bad)
+
+
+def test_derived_ids_keep_long_ids_apart() -> None:
+    a, b = "grid-" + "0" * 30 + "1", "grid-" + "0" * 30 + "2"  # 36 characters, last differs
+    derived = {derived_client_order_id(a, "sl"), derived_client_order_id(b, "sl")}
+    assert len(derived) == 2
+    assert all(validate_client_order_id(d) == d and d.endswith("-sl") for d in derived)
+    assert derived_client_order_id("entry-1", "fx") == "entry-1-fx"  # short ids stay readable
+    assert derived_client_order_id(a, "tp") == derived_client_order_id(a, "tp")  # deterministic

@@ -120,6 +120,33 @@ def test_ccxt_exceptions(ccxt_class: type[Exception], expected: type[ExchangeErr
     assert error.code == "-2019"
 
 
+@pytest.mark.parametrize(
+    ("venue", "table", "code", "body"),
+    [
+        ("bybit", None, "110072", '{"retCode":110072,"retMsg":"OrderLinkedID is duplicate"}'),
+        ("binanceusdm", "linear", "-4116", '{"code":-4116,"msg":"ClientOrderId is duplicated."}'),
+    ],
+)
+def test_duplicate_client_order_id_is_translated_by_ccxt_translation_itself(
+    venue: str, table: str | None, code: str, body: str
+) -> None:
+    """ccxt itself files both codes as plain InvalidOrder (read from its own tables)."""
+    exceptions = getattr(ccxt, venue)().exceptions
+    ccxt_class = (exceptions[table] if table else exceptions)["exact"][code]
+    assert ccxt_class is ccxt.InvalidOrder
+    error = translate_ccxt_error(ccxt_class(f"{venue} {body}"))
+    assert type(error) is DuplicateOrderError and error.code == code
+
+
+def test_venue_table_refines_a_generic_ccxt_error() -> None:
+    """With the simulator's host ccxt loses Binance's per-market table and raises a plain
+    ExchangeError; the table passed in restores the venue's meaning of the code."""
+    exact = ccxt.binanceusdm().exceptions["linear"]["exact"]
+    generic = ccxt.ExchangeError('binanceusdm {"code":-2019,"msg":"Margin is insufficient."}')
+    assert type(translate_ccxt_error(generic)) is ExchangeAPIError
+    assert type(translate_ccxt_error(generic, exact=exact)) is InsufficientFundsError
+
+
 def test_only_network_and_rate_limit_errors_are_retryable() -> None:
     retryable = {cls for _, cls in CCXT_CASES if cls.retryable}
     assert retryable == {NetworkError, RateLimitError}

@@ -83,6 +83,17 @@ def test_market_orders_use_the_reference_price_for_notional() -> None:
     assert unchecked.quantity == D("2")
 
 
+def test_reduce_only_orders_are_exempt_from_min_notional_only() -> None:
+    """Both venues let a reduce-only order below min notional through (the rest of a
+    position must stay closable); the quantity rules still apply."""
+    small = prepare_order(BTC, Side.SELL, "0.001", "4000", reduce_only=True)  # 4 USDT < 5
+    assert (small.quantity, small.price) == (D("0.001"), D("4000.0"))
+    market = prepare_order(DOGE, Side.BUY, "3", reference_price="0.1", reduce_only=True)
+    assert market.quantity == D("3")  # 0.3 USDT
+    with pytest.raises(InvalidOrderError, match="below min_qty"):
+        prepare_order(BTC, Side.SELL, "0.0004", "4000", reduce_only=True)
+
+
 def test_prepare_rounds_the_trigger_price() -> None:
     order = prepare_order(BTC, Side.SELL, "0.01", "30000", trigger_price="30100.26")
     assert order.trigger_price == D("30100.5")

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from btb.errors import AuthenticationError, InvalidOrderError, NetworkError, RateLimitError
-from btb.exchange.retry import RetryPolicy, call_with_retry
+from btb.exchange.retry import RateLimitPacer, RetryPolicy, call_with_retry
 
 FAST = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.01)
 
@@ -87,3 +87,49 @@ def test_policy_rejects_nonsense() -> None:
         RetryPolicy(attempts=0)
     with pytest.raises(ValueError):
         RetryPolicy(base_delay=2, max_delay=1)
+
+
+class FakeClock:
+    """Epoch seconds that only move when the test (or a paced sleep) moves them."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_pacer_waits_for_an_exhausted_bybit_endpoint_only() -> None:
+    clock = FakeClock(1_000.0)
+    pacer = RateLimitPacer(RetryPolicy(max_rate_limit_wait=5.0), clock=clock)
+    pacer.note("/v5/order/create", {"X-Bapi-Limit-Status": "0",
+                                    "X-Bapi-Limit-Reset-Timestamp": "1000040"})  # fmt: skip
+    pacer.note("/v5/order/realtime", {"X-Bapi-Limit-Status": "3",
+                                      "X-Bapi-Limit-Reset-Timestamp": "1000900"})  # fmt: skip
+    assert await pacer.wait("/v5/order/realtime") == 0.0  # requests left there
+    started = time.monotonic()
+    assert await pacer.wait("/v5/order/create") == pytest.approx(0.04)  # reset 40 ms ahead
+    assert time.monotonic() - started >= 0.035
+    clock.now = 1_000.05  # past the reset: the allowance is back
+    assert await pacer.wait("/v5/order/create") == 0.0
+    assert pacer.waits == 1
+
+
+async def test_pacer_keeps_binance_weight_below_its_share_of_the_limit() -> None:
+    clock = FakeClock(59.97)  # 30 ms before the minute ends
+    pacer = RateLimitPacer(RetryPolicy(), weight_limit_1m=100, weight_share=0.9, clock=clock)
+    pacer.note("/fapi/v1/klines", {"X-MBX-USED-WEIGHT-1M": "89"})
+    assert await pacer.wait() == 0.0
+    pacer.note("/fapi/v1/klines", {"x-mbx-used-weight-1m": "90"})  # 90 % of 100 used
+    assert await pacer.wait("/fapi/v1/order") == pytest.approx(0.03)  # until the next minute
+
+
+async def test_pacer_caps_waits_and_ignores_malformed_headers() -> None:
+    clock = FakeClock(0.0)
+    pacer = RateLimitPacer(RetryPolicy(max_rate_limit_wait=0.02), clock=clock)
+    pacer.note("/a", {"X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": "3600000"})
+    assert await pacer.wait() == pytest.approx(0.02)  # an hour announced, 20 ms allowed
+    pacer = RateLimitPacer(RetryPolicy(), clock=clock)
+    pacer.note("/a", {"X-Bapi-Limit-Status": "none", "X-Bapi-Limit-Reset-Timestamp": "x"})
+    pacer.note("/a", {"X-MBX-USED-WEIGHT-1M": "lots"})
+    assert await pacer.wait() == 0.0

@@ -1,42 +1,35 @@
 """ByBitDirectClient: Bybit V5 REST without ccxt (seed 003's API, plus what the trader needs).
 
-Public data (markets, tickers, klines) is unsigned; account calls are signed with HMAC-SHA256.
-Reads are retried on NetworkError/RateLimitError. Order submission is idempotent by its
-``orderLinkId``: after a timeout the client looks the order up by that id before it sends it
-again, and a "duplicate orderLinkId" answer (retCode 110072) is resolved by fetching the order
-that already exists, so a retried submission can never open a second order.
+Public data (markets, tickers, klines; :mod:`btb.exchange.bybit_direct.public`) is unsigned;
+account calls are signed with HMAC-SHA256. Reads are retried on NetworkError/RateLimitError.
+Order submission is idempotent by its ``orderLinkId``: after a timeout the client looks the
+order up by that id before it sends it again, and a "duplicate orderLinkId" answer (retCode
+110072) is resolved by fetching the order that already exists, so a retried submission can
+never open a second order.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from btb.core.bar import Bar
 from btb.core.enums import Side, TimeInForce
 from btb.core.fill import Fill
 from btb.core.instrument import Instrument
-from btb.errors import ConfigError, ExchangeError, InvalidOrderError
+from btb.errors import ExchangeError
 from btb.exchange.bybit_direct.orders import (
     add_order_options,
+    add_trigger,
     order_body,
     order_kind,
     parse_side,
     submit_order,
     trigger_text,
 )
-from btb.exchange.bybit_direct.transport import BybitHttp
+from btb.exchange.bybit_direct.public import BybitPublicClient
 from btb.exchange.order_ids import validate_client_order_id
-from btb.exchange.parsing.bybit import (
-    BYBIT_INTERVALS,
-    parse_bybit_fee_rates,
-    parse_bybit_instruments,
-    parse_bybit_klines,
-    parse_bybit_ticker,
-)
+from btb.exchange.parsing.bybit import parse_bybit_fee_rates
 from btb.exchange.parsing.bybit_account import (
     parse_bybit_executions,
     parse_bybit_order_ack,
@@ -44,156 +37,21 @@ from btb.exchange.parsing.bybit_account import (
     parse_bybit_positions,
     parse_bybit_wallet,
 )
-from btb.exchange.parsing.values import FeeRate, OrderSnapshot, PositionSnapshot, ms_to_datetime
+from btb.exchange.parsing.values import FeeRate, OrderSnapshot, PositionSnapshot
 from btb.exchange.precision import Number, as_decimal, format_decimal, round_quantity
-from btb.exchange.retry import RetryPolicy
 
 log = logging.getLogger("btb.exchange.bybit_direct")
 
-MAINNET_URL = "https://api.bybit.com"
-DEMO_URL = "https://api-demo.bybit.com"
 
-
-class ByBitDirectClient:
+class ByBitDirectClient(BybitPublicClient):
     """Async Bybit V5 client for one market type ("linear" USDT perpetuals or "spot").
 
-    ``testnet=True`` uses Bybit's demo-trading host (api-demo.bybit.com); ``base_url``
-    overrides the host (the local simulator). Secrets never appear in repr, logs or errors.
+    ``ByBitDirectClient(api_key, api_secret, testnet=True, market_type="linear")``, as in
+    seed 003: ``testnet=True`` uses Bybit's demo-trading host (api-demo.bybit.com);
+    ``base_url`` overrides the host (the local simulator); ``recv_window`` (ms, default
+    10000), ``timeout`` (s), ``retry_policy`` and ``account_type`` are keyword-only. Secrets
+    never appear in repr, logs or errors.
     """
-
-    def __init__(
-        self,
-        api_key: str,
-        api_secret: str,
-        testnet: bool = True,
-        market_type: str = "linear",
-        *,
-        base_url: str | None = None,
-        recv_window: int = 10000,
-        timeout: float = 10.0,
-        retry_policy: RetryPolicy | None = None,
-        account_type: str = "UNIFIED",
-    ) -> None:
-        if market_type not in ("linear", "spot"):
-            raise ConfigError(
-                f"must be 'linear' or 'spot', got {market_type!r}", key_path="exchange.market_type"
-            )
-        self.testnet = testnet
-        self.market_type = market_type
-        self.account_type = account_type
-        self._http = BybitHttp(
-            api_key=api_key,
-            api_secret=api_secret,
-            base_url=base_url or (DEMO_URL if testnet else MAINNET_URL),
-            recv_window=recv_window,
-            timeout=timeout,
-            policy=retry_policy or RetryPolicy(),
-        )
-        self.markets: dict[str, Instrument] = {}
-        self._orders_created = 0
-        self._orders_recovered = 0
-        self._orders_canceled = 0
-
-    def __repr__(self) -> str:
-        return (
-            f"ByBitDirectClient(base_url={self._http.base_url!r}, "
-            f"market_type={self.market_type!r}, api_key=***)"
-        )
-
-    @property
-    def base_url(self) -> str:
-        """The REST host this client talks to."""
-        return self._http.base_url
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    async def initialize(self, load_markets: bool = True) -> None:
-        """Open the HTTP session and (by default) load the markets used for pre-send checks."""
-        await self._http.open()
-        if load_markets:
-            await self.fetch_markets()
-
-    async def close(self) -> None:
-        """Close the HTTP session (the client can be initialized again)."""
-        await self._http.close()
-
-    async def __aenter__(self) -> ByBitDirectClient:
-        await self.initialize()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def _get(
-        self, path: str, params: Mapping[str, Any], *, signed: bool
-    ) -> Mapping[str, Any]:
-        return await self._http.request("GET", path, params, signed=signed)
-
-    async def _post(
-        self, path: str, body: Mapping[str, Any], *, retry: bool = True
-    ) -> Mapping[str, Any]:
-        return await self._http.request("POST", path, body, signed=True, retry=retry)
-
-    # -- market data -------------------------------------------------------------------------
-
-    async def fetch_markets(self) -> dict[str, Instrument]:
-        """All trading instruments of this market type, by symbol (follows page cursors)."""
-        markets: dict[str, Instrument] = {}
-        cursor: str | None = None
-        while True:
-            params = {"category": self.market_type, "limit": 1000, "cursor": cursor}
-            payload = await self._get("/v5/market/instruments-info", params, signed=False)
-            for instrument in parse_bybit_instruments(payload, self.market_type):
-                markets[instrument.symbol] = instrument
-            cursor = (payload.get("result") or {}).get("nextPageCursor") or None
-            if not cursor:
-                break
-        self.markets = markets
-        return markets
-
-    async def fetch_ticker(self, symbol: str) -> dict[str, Any]:
-        """Latest prices: symbol, last, bid, ask, mark, index, high, low, volume, timestamp.
-
-        With markets loaded an unknown symbol raises InvalidOrderError naming it, unsent."""
-        self._instrument(symbol)
-        payload = await self._get(
-            "/v5/market/tickers", {"category": self.market_type, "symbol": symbol}, signed=False
-        )
-        t = parse_bybit_ticker(payload)
-        return {
-            "symbol": t.symbol, "last": t.last, "bid": t.bid, "ask": t.ask, "mark": t.mark,
-            "index": t.index, "high": t.high_24h, "low": t.low_24h, "volume": t.volume_24h,
-            "timestamp": t.ts,
-        }  # fmt: skip
-
-    async def fetch_klines(
-        self,
-        symbol: str,
-        interval: str = "1m",
-        limit: int = 200,
-        *,
-        start: int | None = None,
-        end: int | None = None,
-    ) -> list[Bar]:
-        """Candles oldest first; ``interval`` is a btb timeframe ("1m", "1h", "1d") or a
-        Bybit interval ("1", "60", "D"); ``start``/``end`` are epoch ms."""
-        timeframe = interval if interval in BYBIT_INTERVALS else None
-        if timeframe is None:
-            timeframe = {v: k for k, v in BYBIT_INTERVALS.items()}.get(interval)
-        if timeframe is None:
-            known = ", ".join(BYBIT_INTERVALS)
-            raise ValueError(f"unknown kline interval {interval!r}; use one of {known}")
-        params = {
-            "category": self.market_type, "symbol": symbol, "interval": BYBIT_INTERVALS[timeframe],
-            "limit": limit, "start": start, "end": end,
-        }  # fmt: skip
-        payload = await self._get("/v5/market/kline", params, signed=False)
-        return parse_bybit_klines(payload, timeframe, symbol)
-
-    async def fetch_server_time(self) -> datetime:
-        """Bybit's clock (to check drift against ``recv_window``)."""
-        payload = await self._get("/v5/market/time", {}, signed=False)
-        return ms_to_datetime(payload.get("time"), "Bybit server time")
 
     # -- account -----------------------------------------------------------------------------
 
@@ -308,42 +166,46 @@ class ByBitDirectClient:
         order_link_id: str | None = None,
         time_in_force: TimeInForce | None = None,
         reference_price: Number | None = None,
+        trigger_price: Number | None = None,
+        trigger_direction: str | int | None = None,
+        trigger_by: str | None = None,
     ) -> dict[str, Any]:
-        """Place an order; quantities/prices are rounded and checked first (InvalidOrderError
-        names the broken limit and nothing is sent). Pass a deterministic ``order_link_id``
-        (:func:`btb.exchange.order_ids.make_client_order_id`) so that repeating the decision
-        cannot open a second order; without one a random id still protects this call's retries.
-        Market orders are checked against min notional at ``reference_price`` (default: the
-        last price, fetched). Returns id, client_order_id, amount, price, status, recovered.
-        """
+        """Place an order, rounded and checked first (InvalidOrderError names the broken
+        limit; nothing is sent). A deterministic ``order_link_id`` (``make_client_order_id``)
+        makes repeating the decision safe. ``trigger_price`` + ``trigger_direction`` make it
+        conditional (:func:`~btb.exchange.bybit_direct.orders.add_trigger`); market orders
+        meet min notional at ``reference_price`` (default: trigger, else last price).
+        Returns id, client_order_id, amount, price, status, recovered."""
         direction = parse_side(symbol, side)
         kind = order_kind(symbol, order_type, price)
         instrument = self._instrument(symbol)
-        if instrument and kind == "market" and reference_price is None and instrument.min_notional:
-            round_quantity(instrument, amount)  # refuse a too-small size before any request
-            reference_price = (await self.fetch_ticker(symbol))["last"]
+        if kind == "market" and not reduce_only:
+            reference_price = await self._reference_price(
+                instrument, amount, reference_price or trigger_price
+            )
         body = order_body(
-            self.market_type, instrument, symbol, direction, kind, amount, price, reference_price
-        )
+            self.market_type, instrument, symbol, direction, kind, amount, price,
+            reference_price, reduce_only=reduce_only,
+        )  # fmt: skip
         body["orderLinkId"] = validate_client_order_id(
             order_link_id or f"btb-{uuid.uuid4().hex[:32]}"
         )
         add_order_options(body, instrument, time_in_force, reduce_only, stop_loss, take_profit)
+        add_trigger(body, instrument, trigger_price, trigger_direction, trigger_by)
         result = await submit_order(self._http, symbol, body, self._find_by_link)
-        if result["recovered"]:
-            self._orders_recovered += 1
-        else:
-            self._orders_created += 1
+        self._counts["orders_recovered" if result["recovered"] else "orders_created"] += 1
         return result
 
-    def _instrument(self, symbol: str) -> Instrument | None:
-        """The loaded market for ``symbol``; None when markets were not loaded."""
-        if not self.markets:
-            return None
-        instrument = self.markets.get(symbol)
-        if instrument is None:
-            raise InvalidOrderError(f"unknown symbol {symbol!r} for Bybit {self.market_type}")
-        return instrument
+    async def _reference_price(
+        self, instrument: Instrument | None, amount: Number, given: Number | None
+    ) -> Number | None:
+        """The price a market order's min notional is checked at: ``given``, else the last
+        price (fetched only when the market is loaded and has a min notional)."""
+        if given is not None or instrument is None or not instrument.min_notional:
+            return given
+        round_quantity(instrument, amount)  # refuse a too-small size before any request
+        last: float = (await self.fetch_ticker(instrument.symbol))["last"]
+        return last
 
     async def _find_by_link(self, symbol: str, order_link_id: str) -> OrderSnapshot | None:
         return await self.fetch_order(symbol, order_link_id=order_link_id)
@@ -361,7 +223,7 @@ class ByBitDirectClient:
         else:
             raise ValueError("pass order_id or order_link_id")
         ack = parse_bybit_order_ack(await self._post("/v5/order/cancel", body))
-        self._orders_canceled += 1
+        self._counts["orders_canceled"] += 1
         return {"id": ack.exchange_order_id, "client_order_id": ack.client_order_id,
                 "symbol": symbol, "status": "pending_cancel"}  # fmt: skip
 
@@ -372,9 +234,9 @@ class ByBitDirectClient:
         orders created/recovered/canceled, average latency (ms), last error, base URL."""
         stats = dict(self._http.stats)
         stats.update(
-            orders_created=self._orders_created,
-            orders_recovered=self._orders_recovered,
-            orders_canceled=self._orders_canceled,
+            orders_created=self._counts["orders_created"],
+            orders_recovered=self._counts["orders_recovered"],
+            orders_canceled=self._counts["orders_canceled"],
             average_latency_ms=round(self._http.average_latency_ms, 3),
             base_url=self.base_url,
             market_type=self.market_type,
@@ -384,4 +246,4 @@ class ByBitDirectClient:
         return stats
 
 
-__all__ = ["DEMO_URL", "MAINNET_URL", "ByBitDirectClient"]
+__all__ = ["ByBitDirectClient"]

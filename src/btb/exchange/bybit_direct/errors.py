@@ -30,13 +30,10 @@ def check_response(
     context: str,
     secrets: Iterable[str] = (),
 ) -> Mapping[str, Any]:
-    """The decoded JSON of a successful answer; raises the btb error for anything else.
-
-    HTTP 429 and 403 (Bybit's IP rate limit) -> RateLimitError with the reset time from the
-    headers; 5xx -> NetworkError; a body with retCode != 0 -> the error its code maps to
-    (Bybit sends its 10003/10004 key errors with HTTP 200 or 401); 401 without such a body
-    -> AuthenticationError. ``secrets`` are stripped from any message.
-    """
+    """The decoded JSON of a successful answer; raises the btb error for anything else:
+    HTTP 429/403 (Bybit's IP limit) -> RateLimitError with the headers' reset time; 5xx ->
+    NetworkError; retCode != 0 -> its error (Bybit sends key errors with HTTP 200 or 401);
+    401 without a body -> AuthenticationError. ``secrets`` are stripped from messages."""
     wait = retry_after_seconds(headers)
     if status in (403, 429):
         raise RateLimitError(f"Bybit HTTP {status} ({context})", code=status, retry_after=wait)

@@ -44,6 +44,12 @@ TIME_IN_FORCE = {
     TimeInForce.FOK: "FOK",
     TimeInForce.POST_ONLY: "PostOnly",
 }
+#: ``triggerDirection``: 1 = triggers when the price rises to the trigger, 2 = when it falls.
+TRIGGER_DIRECTIONS = {
+    "rise": 1, "above": 1, "ascending": 1, "1": 1,
+    "fall": 2, "below": 2, "descending": 2, "2": 2,
+}  # fmt: skip
+TRIGGER_BY = ("LastPrice", "MarkPrice", "IndexPrice")
 Lookup = Callable[[str, str], Awaitable[OrderSnapshot | None]]
 
 
@@ -75,11 +81,17 @@ def order_body(
     amount: Number,
     price: Number | None,
     reference_price: Number | None,
+    *,
+    reduce_only: bool = False,
 ) -> dict[str, Any]:
     """The ``/v5/order/create`` body. With an instrument, quantity and price are rounded and
-    checked first (InvalidOrderError names the broken limit); without one they go as given."""
+    checked first (InvalidOrderError names the broken limit; reduce-only orders are exempt
+    from min notional, as at Bybit); without one they go as given."""
     if instrument is not None:
-        prepared = prepare_order(instrument, side, amount, price, reference_price=reference_price)
+        prepared = prepare_order(
+            instrument, side, amount, price, reference_price=reference_price,
+            reduce_only=reduce_only,
+        )  # fmt: skip
         qty, limit = prepared.quantity, prepared.price
     else:
         qty = as_decimal(amount, f"{symbol} quantity")
@@ -115,6 +127,45 @@ def add_order_options(
     for key, value in (("stopLoss", stop_loss), ("takeProfit", take_profit)):
         if value is not None:
             body[key] = trigger_text(instrument, body["symbol"], value)
+
+
+def add_trigger(
+    body: dict[str, Any],
+    instrument: Instrument | None,
+    trigger_price: Number | None,
+    direction: str | int | None,
+    trigger_by: str | None,
+) -> None:
+    """Make ``body`` a conditional order: it rests until the price reaches ``trigger_price``.
+
+    Linear orders need the direction the price must move in (``"rise"``/``"fall"``, also
+    spelled ``"above"``/``"below"``, ``"ascending"``/``"descending"`` or Bybit's 1/2) and may
+    name the price that triggers them (``trigger_by``: LastPrice, the default, MarkPrice or
+    IndexPrice). Spot conditional orders are ``orderFilter: StopOrder``; Bybit infers their
+    direction.
+    """
+    symbol = body["symbol"]
+    if trigger_price is None:
+        if direction is not None or trigger_by is not None:
+            raise InvalidOrderError(f"{symbol}: trigger direction/trigger_by need trigger_price")
+        return
+    body["triggerPrice"] = trigger_text(instrument, symbol, trigger_price)
+    if body["category"] == "spot":
+        body["orderFilter"] = "StopOrder"
+        return
+    code = TRIGGER_DIRECTIONS.get(str(direction).lower())
+    if code is None:
+        raise InvalidOrderError(
+            f"{symbol}: a conditional order needs trigger_direction 'rise' or 'fall', "
+            f"got {direction!r}"
+        )
+    body["triggerDirection"] = code
+    if trigger_by is not None:
+        if trigger_by not in TRIGGER_BY:
+            raise InvalidOrderError(
+                f"{symbol}: trigger_by must be one of {', '.join(TRIGGER_BY)}, got {trigger_by!r}"
+            )
+        body["triggerBy"] = trigger_by
 
 
 def trigger_text(instrument: Instrument | None, symbol: str, value: Number) -> str:
@@ -186,7 +237,10 @@ async def submit_order(
 
 __all__ = [
     "TIME_IN_FORCE",
+    "TRIGGER_BY",
+    "TRIGGER_DIRECTIONS",
     "add_order_options",
+    "add_trigger",
     "order_body",
     "order_kind",
     "order_result",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -14,7 +13,7 @@ from yarl import URL
 from btb.errors import AuthenticationError, ExchangeError, RateLimitError, StateError
 from btb.exchange.bybit_direct.errors import check_response, transport_error
 from btb.exchange.bybit_direct.signing import auth_headers, json_body, query_string
-from btb.exchange.retry import RetryPolicy
+from btb.exchange.retry import RateLimitPacer, RetryPolicy
 
 log = logging.getLogger("btb.exchange.bybit_direct")
 
@@ -44,7 +43,7 @@ class BybitHttp:
         self.timeout = timeout
         self.policy = policy
         self._session: aiohttp.ClientSession | None = None
-        self._limits: dict[str, tuple[int, float]] = {}
+        self.pacer = RateLimitPacer(policy, logger=log)
         self._latency_total = 0.0
         self.stats: dict[str, Any] = {
             "requests": 0,
@@ -114,7 +113,8 @@ class BybitHttp:
     ) -> Mapping[str, Any]:
         if self._session is None:
             raise StateError("Bybit client is not initialized: await client.initialize() first")
-        await self._respect_limit(path)
+        if await self.pacer.wait(path):
+            self.stats["rate_limit_waits"] += 1
         payload = query_string(params) if method == "GET" else json_body(params)
         headers: dict[str, str] = {}
         if method != "GET":
@@ -140,7 +140,7 @@ class BybitHttp:
             self._count(error)
             raise error from None
         self._latency_total += time.monotonic() - started
-        self._note_limit(path, answer_headers)
+        self.pacer.note(path, answer_headers)
         try:
             return check_response(
                 status, answer_headers, text, context=context, secrets=self._secrets
@@ -156,24 +156,3 @@ class BybitHttp:
             self.stats["timeouts"] += 1
         if isinstance(error, RateLimitError):
             self.stats["rate_limited"] += 1
-
-    def _note_limit(self, path: str, headers: Mapping[str, str]) -> None:
-        left = headers.get("X-Bapi-Limit-Status")
-        reset = headers.get("X-Bapi-Limit-Reset-Timestamp")
-        if left is None or reset is None:
-            return
-        try:
-            self._limits[path] = (int(left), int(reset) / 1000)
-        except ValueError:
-            log.debug("ignoring malformed rate-limit headers on %s", path)
-
-    async def _respect_limit(self, path: str) -> None:
-        left, reset = self._limits.get(path, (1, 0.0))
-        wait = reset - time.time()
-        if left > 0 or wait <= 0:
-            return
-        wait = min(wait, self.policy.max_rate_limit_wait)
-        self.stats["rate_limit_waits"] += 1
-        log.info("Bybit allowance for %s used up; waiting %.2fs for the reset", path, wait)
-        await asyncio.sleep(wait)
-        self._limits.pop(path, None)

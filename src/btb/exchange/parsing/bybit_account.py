@@ -68,8 +68,15 @@ def _order_type(item: Payload, trigger: Decimal | None) -> OrderType:
     if base not in ("Market", "Limit"):
         raise DataError(f"Bybit order {item.get('orderId')}: unknown orderType {base!r}")
     if base == "Market" and trigger is not None:
-        if item.get("stopOrderType") in _TAKE_PROFIT_KINDS:
+        kind = item.get("stopOrderType")
+        if kind in _TAKE_PROFIT_KINDS:
             return OrderType.TAKE_PROFIT_MARKET
+        if kind in ("Stop", "", None) and str(item.get("triggerDirection")) in ("1", "2"):
+            # A plain conditional order ("Stop") is a stop when it buys on a rise or sells
+            # on a fall, a take-profit the other way round (btb's fill rules tell them apart).
+            rises = str(item.get("triggerDirection")) == "1"
+            buys = item.get("side") == "Buy"
+            return OrderType.STOP_MARKET if rises == buys else OrderType.TAKE_PROFIT_MARKET
         return OrderType.STOP_MARKET
     # A conditional limit order stays LIMIT with its trigger_price kept on the snapshot.
     return OrderType.MARKET if base == "Market" else OrderType.LIMIT
