@@ -16,7 +16,6 @@ Figures:
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -49,16 +48,35 @@ def _btb() -> list[str]:
 
 
 def _measured(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one run of ``cmd``, output discarded."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)  # reap it ourselves to get its rusage
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024  # ru_maxrss is in kB on Linux
+    """(wall seconds, peak RSS in MB) of one run of ``cmd``, output discarded.
+
+    Run from a small helper process: Linux reports a child's peak RSS as at least the RSS of
+    the process that spawned it (Python spawns with vfork, which shares the parent's memory
+    until exec), and this process holds the benchmark's data: measured from here, even
+    ``/bin/true`` would "use" a few hundred MB.
+    """
+    with tempfile.TemporaryFile() as err:
+        done = subprocess.run(
+            [sys.executable, "-c", _MEASURE, *cmd], stdout=subprocess.PIPE, stderr=err, text=True
+        )
+        err.seek(0)
+        message = err.read().decode(errors="replace")
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}): {message[-2000:]}")
+    wall, rss_kb = done.stdout.split()
+    return float(wall), int(rss_kb) / 1024  # ru_maxrss is in kB on Linux
+
+
+_MEASURE = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)  # reap it ourselves to get its rusage
+wall = time.perf_counter() - start
+code = os.waitstatus_to_exitcode(status)
+print(wall, usage.ru_maxrss)
+sys.exit(code)
+"""
 
 
 def run(n_bars: int = 1_000_000) -> dict[str, Any]:

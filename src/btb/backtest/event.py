@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ from btb.strategies.base import BaseStrategy
 from btb.strategies.context import BRACKET_COLUMNS, SIGNAL_COLUMNS, SignalRow
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 Progress = Callable[[int, int], None]
 
 
@@ -51,7 +53,7 @@ class VenueSettings:
 
 def to_datetime(ns: int) -> datetime:
     """Epoch nanoseconds -> aware UTC datetime (microsecond precision)."""
-    return _EPOCH + timedelta(microseconds=ns // 1000)
+    return _EPOCH + _MICROSECOND * (ns // 1000)  # exact, and cheaper than timedelta()
 
 
 def signal_arrays(strategy: BaseStrategy, df: pd.DataFrame) -> dict[str, np.ndarray[Any, Any]]:
@@ -147,8 +149,9 @@ def run_event(
     )
     # The loop allocates many short-lived objects and keeps every order, fill and trade: the
     # cyclic garbage collector would rescan that growing heap again and again (about a fifth
-    # of the run time) while finding nothing, since the engine makes no reference cycles.
-    # Reference counting still frees everything; collection resumes afterwards.
+    # of the run time) while finding nothing. Reference counting frees everything: the only
+    # cycles (engine <-> venue, engine <-> strategy contexts) are cut when the run is over,
+    # so the whole run is freed on return instead of waiting for (and slowing) a collection.
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -163,6 +166,8 @@ def run_event(
             trade_objects=list(engine.portfolio.trades),
         )
     finally:
+        venue.unbind()
+        engine.close()
         if collecting:
             gc.enable()
 
@@ -240,6 +245,100 @@ def _wanted(feed: _Feed, symbol: str, n: int) -> list[bool]:
     return _any_signal(feed, symbol).tolist()
 
 
+_CHUNK = 65_536  # candles between progress reports
+_State = tuple[bool, bool, float, float]  # see _Replay.fillable
+
+
+class _Replay:
+    """One symbol's candles driven through the venue and the engine (:func:`_drive_one`).
+
+    Lists hold what every candle reads (indexing them is several times faster than numpy
+    scalars); arrays the rest, which only the candles the venue or the engine see need.
+    """
+
+    def __init__(
+        self,
+        symbol: str,
+        frame: pd.DataFrame,
+        engine: Engine,
+        venue: SimulatedVenue,
+        feed: _Feed,
+        timeframe: str,
+    ) -> None:
+        self.symbol, self.timeframe, self.positions = symbol, timeframe, feed.pos
+        self.on_bar, self.process = engine.on_bar, venue.process_bar
+        self.high, self.low = (
+            frame[c].to_numpy(dtype=np.float64).tolist() for c in ("high", "low")
+        )
+        self.ns = pd.DatetimeIndex(frame.index).as_unit("ns").asi8
+        self.open, self.close = (frame[c].to_numpy(dtype=np.float64) for c in ("open", "close"))
+        self.volume = _volume(frame)
+        self.n = len(self.high)
+        self.want = _wanted(feed, symbol, self.n)
+        signals = feed.signals.get(symbol)
+        self.decisions = None if signals is None else _any_signal(feed, symbol).nonzero()[0]
+        self.every_bar = venue.funding_rate is not None  # funding is charged on quiet candles
+        self.active, self.bounds = venue.active, venue.bounds
+
+    def fillable(self) -> _State:
+        """(venue active, every candle, down, up): a candle may fill when the venue is
+        active and ``every candle or not (low > down and high < up)``."""
+        if self.symbol not in self.active:
+            return False, False, -math.inf, math.inf
+        if self.every_bar:
+            return True, True, math.inf, -math.inf
+        down, up = self.bounds(self.symbol)
+        return True, False, down, up
+
+    def decide(self, i: int) -> _State:
+        """The engine decides on candle ``i``; returns the venue's state after it."""
+        self.positions[self.symbol] = i
+        v = self.volume
+        bar = Bar(
+            self.symbol,
+            self.timeframe,
+            to_datetime(int(self.ns[i])),
+            float(self.open[i]),
+            self.high[i],
+            self.low[i],
+            float(self.close[i]),
+            float(v[i]) if v is not None else math.nan,
+        )
+        self.on_bar(bar, i)
+        return self.fillable()
+
+    def run(self, i: int, stop: int, state: _State) -> _State:
+        """Candles ``i`` to ``stop`` (exclusive), starting in venue state ``state``."""
+        symbol, high, low, ns, open_, want = (
+            self.symbol,
+            self.high,
+            self.low,
+            self.ns,
+            self.open,
+            self.want,
+        )
+        process, fillable, decide = self.process, self.fillable, self.decide
+        act, always, down, up = state
+        while i < stop:
+            if not act:  # nothing can fill before the engine decides again: go there
+                i = _next_decision(self.decisions, i)
+                if i >= stop:
+                    break
+                act, always, down, up = decide(i)
+                i += 1
+                continue
+            for i in range(i, stop):  # noqa: B020 - picks up where the jump left off
+                if always or not (low[i] > down and high[i] < up):
+                    process(symbol, int(ns[i]), float(open_[i]), high[i], low[i])
+                    act, always, down, up = fillable()
+                if want[i]:
+                    act, always, down, up = decide(i)
+                if not act:
+                    break
+            i += 1
+        return act, always, down, up
+
+
 def _drive_one(
     symbol: str,
     frame: pd.DataFrame,
@@ -249,27 +348,32 @@ def _drive_one(
     timeframe: str,
     progress: Progress | None,
 ) -> None:
-    """:func:`_drive` for one symbol, without the merging (the common, long case)."""
-    ns, o, h, lo, c, v = _columns(frame)
-    n = len(ns)
-    want = _wanted(feed, symbol, n)
-    active, quiet, process, on_bar = venue.active, venue.quiet, venue.process_bar, engine.on_bar
-    every_bar = venue.funding_rate is not None
-    positions = feed.pos
-    chunk = 65_536
-    for start in range(0, n, chunk):
+    """:func:`_drive` for one symbol, without the merging (the common, long case).
+
+    Only the venue and the engine change what the venue may fill, so the driver reads
+    :attr:`SimulatedVenue.active` and :meth:`SimulatedVenue.bounds` once after each call into
+    them, not on every candle, and jumps from one decision candle to the next while the
+    venue has nothing (no order, no position). A candle is skipped exactly when
+    :meth:`SimulatedVenue.process_bar` would return at once: inactive, or no level inside.
+    """
+    replay = _Replay(symbol, frame, engine, venue, feed, timeframe)
+    state = replay.fillable()
+    n = replay.n
+    for start in range(0, n, _CHUNK):
         if progress is not None:
             progress(start, n)
-        for i in range(start, min(n, start + chunk)):
-            if symbol in active:
-                b = quiet.get(symbol)
-                if every_bar or b is None or lo[i] <= b[0] or h[i] >= b[1]:
-                    process(symbol, ns[i], o[i], h[i], lo[i])
-            if want[i]:
-                positions[symbol] = i
-                on_bar(Bar(symbol, timeframe, to_datetime(ns[i]), o[i], h[i], lo[i], c[i], v[i]), i)
+        state = replay.run(start, min(n, start + _CHUNK), state)
     if progress is not None:
         progress(n, n)
+
+
+def _next_decision(decisions: np.ndarray[Any, Any] | None, i: int) -> int:
+    """The first decision candle at or after ``i`` (every candle when ``decisions`` is None;
+    past the end when there is none)."""
+    if decisions is None:
+        return i
+    k = int(decisions.searchsorted(i))
+    return int(decisions[k]) if k < len(decisions) else sys.maxsize
 
 
 def _finish(
@@ -292,10 +396,16 @@ def _columns(df: pd.DataFrame) -> tuple[list[Any], ...]:
     # Python lists: indexing them is several times faster than numpy scalars in a loop.
     ns = pd.DatetimeIndex(df.index).as_unit("ns").asi8.tolist()
     cols = [df[c].to_numpy(dtype=np.float64).tolist() for c in ("open", "high", "low", "close")]
-    vol = df["volume"].to_numpy(dtype=np.float64).tolist() if "volume" in df else [math.nan]
-    if len(vol) != len(ns):
-        vol = [math.nan] * len(ns)
+    v = _volume(df)
+    vol = v.tolist() if v is not None else [math.nan] * len(ns)
     return (ns, *cols, vol)
+
+
+def _volume(df: pd.DataFrame) -> np.ndarray[Any, Any] | None:
+    """The volume column (None when the frame has none: bars then carry NaN)."""
+    if "volume" not in df:
+        return None
+    return df["volume"].to_numpy(dtype=np.float64)
 
 
 def _any_signal(feed: _Feed, symbol: str) -> np.ndarray[Any, Any]:

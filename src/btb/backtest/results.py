@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from btb.core.enums import ExitReason, PositionSide, Side
 from btb.core.fill import Fill
 from btb.core.trade import Trade
 from btb.engine.portfolio import FundingEvent
@@ -44,6 +45,9 @@ TRADE_COLUMNS: tuple[str, ...] = (
     "bars",
 )
 FILL_COLUMNS: tuple[str, ...] = ("symbol", "time", "signed_qty", "price", "fee")
+#: enum member -> stored string (``.value`` is a Python-level property: slow for many rows)
+_VALUE: dict[Any, str] = {e: e.value for enum in (PositionSide, ExitReason) for e in enum}
+_SIGN = {Side.BUY: 1.0, Side.SELL: -1.0}
 
 
 @dataclass
@@ -59,26 +63,25 @@ class RunOutput:
 
 def trades_frame(trades: Iterable[Trade], index_of: Mapping[str, pd.DatetimeIndex]) -> pd.DataFrame:
     """The trades table from core Trades; ``index_of`` maps symbol -> bar times (for bars)."""
-    rows = [
-        (
-            t.trade_id,
-            t.symbol,
-            t.side.value,
-            float(t.quantity),
-            t.entry_time,
-            float(t.entry_price),
-            t.exit_time,
-            float(t.exit_price),
-            float(t.gross_pnl),
-            float(t.fees),
-            float(t.net_pnl),
-            float(t.return_pct),
-            t.exit_reason.value,
-            0,
-        )
-        for t in trades
-    ]
-    df = _typed_trades(pd.DataFrame(rows, columns=list(TRADE_COLUMNS)))
+    items = list(trades)
+    # Column by column: much cheaper for pandas than inferring types from rows of objects.
+    columns: dict[str, list[Any]] = {
+        "trade_id": [t.trade_id for t in items],
+        "symbol": [t.symbol for t in items],
+        "side": [_VALUE[t.side] for t in items],
+        "quantity": [float(t.quantity) for t in items],
+        "entry_time": [t.entry_time for t in items],
+        "entry_price": [float(t.entry_price) for t in items],
+        "exit_time": [t.exit_time for t in items],
+        "exit_price": [float(t.exit_price) for t in items],
+        "gross_pnl": [float(t.gross_pnl) for t in items],
+        "fees": [float(t.fees) for t in items],
+        "net_pnl": [float(t.net_pnl) for t in items],
+        "return_pct": [float(t.return_pct) for t in items],
+        "exit_reason": [_VALUE[t.exit_reason] for t in items],
+        "bars": [0] * len(items),
+    }
+    df = _typed_trades(_frame(columns, TRADE_COLUMNS))
     for symbol, idx in index_of.items():
         mine = (df["symbol"] == symbol).to_numpy()
         if mine.any():
@@ -86,6 +89,14 @@ def trades_frame(trades: Iterable[Trade], index_of: Mapping[str, pd.DatetimeInde
             exit_ = idx.searchsorted(pd.DatetimeIndex(df.loc[mine, "exit_time"]))
             df.loc[mine, "bars"] = exit_ - entry
     return df
+
+
+def _frame(columns: dict[str, list[Any]], names: tuple[str, ...]) -> pd.DataFrame:
+    """A frame from column lists; empty, with the object columns rows would give (pandas
+    types empty lists as float)."""
+    if not next(iter(columns.values())):
+        return pd.DataFrame([], columns=list(names))
+    return pd.DataFrame(columns, columns=list(names))
 
 
 def _typed_trades(df: pd.DataFrame) -> pd.DataFrame:
@@ -99,8 +110,16 @@ def _typed_trades(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def fills_frame(fills: Iterable[Fill]) -> pd.DataFrame:
-    rows = [(f.symbol, f.ts, float(f.signed_quantity), float(f.price), float(f.fee)) for f in fills]
-    df = pd.DataFrame(rows, columns=list(FILL_COLUMNS))
+    items = list(fills)
+    columns: dict[str, list[Any]] = {
+        "symbol": [f.symbol for f in items],
+        "time": [f.ts for f in items],
+        # exact: the quantity's float with the side's sign (Fill.signed_quantity as float)
+        "signed_qty": [float(f.quantity) * _SIGN[f.side] for f in items],
+        "price": [float(f.price) for f in items],
+        "fee": [float(f.fee) for f in items],
+    }
+    df = _frame(columns, FILL_COLUMNS)
     df["time"] = pd.to_datetime(df["time"], utc=True)
     return df.astype({"signed_qty": np.float64, "price": np.float64, "fee": np.float64})
 

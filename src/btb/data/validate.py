@@ -101,7 +101,11 @@ def ensure_canonical_shape(df: pd.DataFrame, source: str) -> pd.DataFrame:
     """Return ``df`` with canonical columns, dtypes and index type; DataError if impossible.
 
     Extra columns are dropped. This does not sort or de-duplicate (see :func:`repair`).
+    A frame that is canonical already is returned as a shallow copy: no 40 bytes a candle
+    copied, and pandas' copy-on-write keeps the two frames independent.
     """
+    if _is_canonical(df):
+        return df.copy(deep=False)
     missing = [col for col in OHLCV_COLUMNS if col not in df.columns]
     if missing:
         raise DataError(f"{source}: missing column(s) {', '.join(missing)}")
@@ -112,6 +116,27 @@ def ensure_canonical_shape(df: pd.DataFrame, source: str) -> pd.DataFrame:
     except (TypeError, ValueError) as exc:
         raise DataError(f"{source}: OHLCV columns are not numeric ({exc})") from None
     return canonical_frame(df.index, values)
+
+
+_CANONICAL_COLUMNS = pd.Index(list(OHLCV_COLUMNS))
+_CANONICAL_INDEX_DTYPE = pd.DatetimeTZDtype(INDEX_UNIT, "UTC")
+
+
+def _is_canonical(df: pd.DataFrame) -> bool:
+    """Exactly what :func:`canonical_frame` would build from ``df`` (columns, their order,
+    types and labels, the index type and name), with nothing else attached."""
+    index, columns = df.index, df.columns
+    return (
+        isinstance(index, pd.DatetimeIndex)
+        and index.dtype == _CANONICAL_INDEX_DTYPE
+        and str(index.tz) == "UTC"
+        and index.name == INDEX_NAME
+        and columns.equals(_CANONICAL_COLUMNS)
+        and columns.dtype == _CANONICAL_COLUMNS.dtype
+        and columns.name is None
+        and all(dtype == np.float64 for dtype in df.dtypes)
+        and not df.attrs
+    )
 
 
 class IssueKind(enum.StrEnum):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
@@ -31,7 +31,7 @@ from btb.core.instrument import Instrument
 from btb.core.order import Order, OrderEvent, OrderFilled, OrderPendingCancel, OrderSubmitted
 from btb.core.position import Position
 from btb.engine.intents import BracketUpdate, CancelIntent, EngineSettings, Intent, OrderIntent
-from btb.engine.portfolio import Portfolio, to_decimal
+from btb.engine.portfolio import ZERO, Portfolio, to_decimal
 from btb.engine.sizing import entry_lots, raw_quantity
 from btb.engine.venue import Venue
 from btb.strategies.base import BaseStrategy
@@ -45,6 +45,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENTRY, EXIT, STOP, TAKE = "entry", "exit", "stop_loss", "take_profit"
+_TERMINAL = frozenset(s for s in OrderStatus if s.is_terminal)
+_SUFFIX = {ENTRY: "", EXIT: "", STOP: "-sl", TAKE: "-tp"}  # of client order ids
+# Enum members as module constants: reading them off the enum class is several times slower
+# (no attribute cache for classes in CPython 3.11), and these are read for every order.
+_BUY, _SELL, _SPOT, _SHORT = Side.BUY, Side.SELL, MarketType.SPOT, PositionSide.SHORT
+_PENDING_CANCEL, _REJECTED = OrderStatus.PENDING_CANCEL, OrderStatus.REJECTED
+_STOP_MARKET, _TAKE_PROFIT_MARKET = OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET
 _PROTECTION_REASON = {STOP: ExitReason.STOP_LOSS, TAKE: ExitReason.TAKE_PROFIT}
 
 
@@ -96,6 +103,12 @@ class Engine:
         self._warned: set[str] = set()
         # cash set aside per unit of notional for a pending entry: margin plus the entry fee
         self._reserve_rate = 1 / Decimal(settings.leverage) + to_decimal(settings.taker_fee)
+        # sizing reads these floats for every entry (instruments are immutable)
+        self._lot_rules = {
+            s: (float(i.lot_step), float(i.min_qty), float(i.min_notional))
+            for s, i in self.instruments.items()
+        }
+        self._bar_lengths: dict[str, timedelta] = {}
         venue.bind(self)
 
     # ---- driver -> engine ---------------------------------------------------------------
@@ -105,8 +118,19 @@ class Engine:
         self.marks[bar.symbol] = bar.close
         ctx = self._contexts[bar.symbol]
         ctx.bar, ctx.index = bar, index
-        for intent in self.strategy.on_bar(ctx):
-            self.handle(intent, bar.close_time)
+        intents = self.strategy.on_bar(ctx)
+        if intents:  # most bars of a long run decide nothing
+            length = self._bar_lengths.get(bar.timeframe)
+            if length is None:  # Bar.close_time parses the timeframe on every call
+                length = self._bar_lengths[bar.timeframe] = bar.close_time - bar.open_time
+            ts = bar.open_time + length
+            for intent in intents:
+                self.handle(intent, ts)
+
+    def close(self) -> None:
+        """Drop the strategy contexts (they refer back to the engine) once the engine is done,
+        so that reference counting alone frees it."""
+        self._contexts.clear()
 
     def mark(self, symbol: str, price: float) -> None:
         """Update the last price of ``symbol`` without a decision (equity of other symbols)."""
@@ -148,14 +172,17 @@ class Engine:
             log.warning("event %s for unknown order %s", type(event).__name__, client_order_id)
             return
         order.apply(event)
-        role = self._roles[client_order_id]
-        if order.status.is_terminal:
+        status = order.status
+        if status in _TERMINAL:
+            role = self._roles[client_order_id]
             self._working[order.symbol].pop(client_order_id, None)
-            role.reserved = Decimal(0)
-        if isinstance(event, OrderFilled):
-            self._on_fill(order, role, event.fill)
-        elif order.status is OrderStatus.REJECTED and role.kind in (STOP, TAKE):
-            self._protection_failed(order)
+            role.reserved = ZERO
+            if isinstance(event, OrderFilled):
+                self._on_fill(order, role, event.fill)
+            elif status is _REJECTED and role.kind in (STOP, TAKE):
+                self._protection_failed(order)
+        elif isinstance(event, OrderFilled):  # a partial fill
+            self._on_fill(order, self._roles[client_order_id], event.fill)
 
     def on_liquidation(self, fill: Fill) -> None:
         log.warning("%s liquidated at %s", fill.symbol, fill.price)
@@ -200,21 +227,19 @@ class Engine:
         s = self.settings
         symbol, side = intent.symbol, intent.position_side
         pos = self.portfolio.position(symbol)
-        if s.market_type is MarketType.SPOT and side is PositionSide.SHORT:
+        if s.market_type is _SPOT and side is _SHORT:
             self._warn_once("spot-short", "spot account: short entries are ignored")
             return
         ids = self._working[symbol]
-        closing = sum(
-            (self.orders[c].remaining_qty for c in ids if self._roles[c].kind == EXIT), Decimal(0)
-        )
-        if not pos.is_flat and pos.side is not side and closing < abs(pos.quantity):
+        held = pos.quantity
+        if held != 0 and pos.side is not side and self._closing(ids) < abs(held):
             self._warn_once(
                 f"reverse-{symbol}",
                 f"{symbol}: entry against the open position ignored; exit first",
             )
             return
         # A symbol with a position or a pending entry keeps its slot (also when reversing).
-        busy = not pos.is_flat or self._has_entry(ids)
+        busy = held != 0 or (bool(ids) and self._has_entry(ids))
         if not busy and self.open_positions() >= s.max_open_positions:
             log.debug(
                 "%s: entry skipped, max_open_positions %d reached", symbol, s.max_open_positions
@@ -237,6 +262,10 @@ class Engine:
             symbol, intent.side, intent.order_type, qty, ts, role, price=price, tag=intent.tag
         )
 
+    def _closing(self, ids: dict[str, None]) -> Decimal:
+        """Quantity the working exit orders among ``ids`` still close."""
+        return sum((self.orders[c].remaining_qty for c in ids if self._roles[c].kind == EXIT), ZERO)
+
     def _size(self, inst: Instrument, price: float, stop: float | None) -> Decimal:
         s = self.settings
         free = self.portfolio.free_cash(self.marks) - self._reserved()
@@ -250,15 +279,9 @@ class Engine:
             s.risk_per_trade,
             float(s.leverage),
         )
+        lot_step, min_qty, min_notional = self._lot_rules[inst.symbol]
         lots = entry_lots(
-            qty,
-            float(free),
-            price,
-            float(s.leverage),
-            s.taker_fee,
-            float(inst.lot_step),
-            float(inst.min_qty),
-            float(inst.min_notional),
+            qty, float(free), price, float(s.leverage), s.taker_fee, lot_step, min_qty, min_notional
         )
         return Decimal(int(lots)) * inst.lot_step
 
@@ -296,8 +319,7 @@ class Engine:
         tag: str = "",
     ) -> None:
         self._seq += 1
-        suffix = "" if role.kind in (ENTRY, EXIT) else f"-{'sl' if role.kind == STOP else 'tp'}"
-        coid = f"{self.settings.order_prefix}-{symbol}-{self._seq:06d}{suffix}"
+        coid = f"{self.settings.order_prefix}-{symbol}-{self._seq:06d}{_SUFFIX[role.kind]}"
         order = Order(
             coid,
             symbol,
@@ -318,7 +340,8 @@ class Engine:
 
     def _cancel(self, coid: str, ts: datetime) -> None:
         order = self.orders[coid]
-        if order.status.is_terminal or order.status is OrderStatus.PENDING_CANCEL:
+        status = order.status
+        if status in _TERMINAL or status is _PENDING_CANCEL:
             return
         order.apply(OrderPendingCancel(ts))
         self.venue.cancel(coid)
@@ -342,21 +365,22 @@ class Engine:
 
     def _after_position_change(self, symbol: str, ts: datetime, entry: _Role | None) -> None:
         pos = self.portfolio.position(symbol)
-        protective = [c for c in list(self._working[symbol]) if self._roles[c].kind in (STOP, TAKE)]
+        working = self._working[symbol]
         if pos.is_flat:
-            for coid in list(self._working[symbol]):
+            for coid in list(working):
                 if self.orders[coid].reduce_only:
                     self._cancel(coid, ts)
             return
+        protective = [c for c in working if self._roles[c].kind in (STOP, TAKE)]
         if entry is None and not protective:
             return
         levels = self._bracket_levels(pos, entry, protective)
         for coid in protective:
             self._cancel(coid, ts)
-        qty, close_side = abs(pos.quantity), (Side.SELL if pos.quantity > 0 else Side.BUY)
+        qty, close_side = abs(pos.quantity), (_SELL if pos.quantity > 0 else _BUY)
         for kind, level in zip((STOP, TAKE), levels, strict=True):
             if level is not None:
-                otype = OrderType.STOP_MARKET if kind == STOP else OrderType.TAKE_PROFIT_MARKET
+                otype = _STOP_MARKET if kind == STOP else _TAKE_PROFIT_MARKET
                 self._submit(
                     symbol,
                     close_side,
@@ -421,10 +445,11 @@ class Engine:
         return any(self._roles[c].kind == ENTRY for c in ids)
 
     def _reserved(self) -> Decimal:
-        return sum(
-            (self._roles[c].reserved for ids in self._working.values() for c in ids),
-            Decimal(0),
-        )
+        total = ZERO
+        for ids in self._working.values():
+            for coid in ids:
+                total += self._roles[coid].reserved
+        return total
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:

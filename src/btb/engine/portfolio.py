@@ -29,6 +29,10 @@ from btb.core.position import Position
 from btb.core.trade import Trade
 
 ZERO = Decimal(0)
+# Enum members as module constants: reading them off the enum class is several times slower
+# (no attribute cache for classes in CPython 3.11), and the ledger reads them for every fill.
+_BUY, _SPOT, _LINEAR = Side.BUY, MarketType.SPOT, MarketType.LINEAR
+_LONG, _SHORT = PositionSide.LONG, PositionSide.SHORT
 
 
 def to_decimal(value: float) -> Decimal:
@@ -97,15 +101,16 @@ class Portfolio:
 
     def apply_fill(self, fill: Fill, reason: ExitReason = ExitReason.SIGNAL) -> Trade | None:
         """Book one fill; return the Trade it completes, if any. ``reason`` labels exits."""
-        pos = self.position(fill.symbol)
+        pos = self.positions.get(fill.symbol) or self.position(fill.symbol)
         before = pos.quantity
         realized = pos.apply(fill)
-        delta = fill.quantity if fill.side is Side.BUY else -fill.quantity
-        if self.market_type is MarketType.SPOT:
-            self.cash -= delta * fill.price + fill.fee
+        qty, fee = fill.quantity, fill.fee
+        delta = qty if fill.side is _BUY else -qty
+        if self.market_type is _SPOT:
+            self.cash -= delta * fill.price + fee
         else:
-            self.cash += realized - fill.fee
-        self.fees_paid += fill.fee
+            self.cash += realized - fee
+        self.fees_paid += fee
         if not self.track_trades:
             return None
         self.fills.append(fill)
@@ -144,7 +149,7 @@ class Portfolio:
         return trade
 
     def _start(self, fill: Fill, delta: Decimal) -> _RoundTrip:
-        side = PositionSide.LONG if delta > 0 else PositionSide.SHORT
+        side = _LONG if delta > 0 else _SHORT
         trip = _RoundTrip(side, fill.ts)
         self._trips[fill.symbol] = trip
         return trip
@@ -180,7 +185,7 @@ class Portfolio:
 
     def equity(self, marks: Mapping[str, float]) -> Decimal:
         """Cash plus positions marked at ``marks`` (last closes); unmarked ones at entry."""
-        if self.market_type is MarketType.LINEAR:
+        if self.market_type is _LINEAR:
             return self.cash + self.unrealized(marks)
         total = self.cash
         for symbol, pos in self.positions.items():
@@ -191,12 +196,12 @@ class Portfolio:
         return total
 
     def used_margin(self) -> Decimal:
-        if self.market_type is MarketType.SPOT:
+        if self.market_type is _SPOT:
             return ZERO
         return sum((p.margin for p in self.positions.values() if p.quantity != 0), ZERO)
 
     def free_cash(self, marks: Mapping[str, float]) -> Decimal:
         """What a new entry may use: spot cash, or futures equity minus used margin."""
-        if self.market_type is MarketType.SPOT:
+        if self.market_type is _SPOT:
             return self.cash
         return self.equity(marks) - self.used_margin()

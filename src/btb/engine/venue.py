@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -26,6 +26,7 @@ from btb.core import matching as m
 from btb.core.enums import LiquiditySide, MarketType, OrderType, Side
 from btb.core.fill import Fill
 from btb.core.instrument import Instrument
+from btb.core.matching import BORN_BEFORE, NO_FILL, fill_phase, is_live, priority
 from btb.core.order import (
     Order,
     OrderAccepted,
@@ -47,9 +48,14 @@ _KINDS = {
     OrderType.TAKE_PROFIT_MARKET: m.KIND_TAKE_PROFIT,
 }
 _MAX_FILLS_PER_BAR = 10_000  # a guard against a listener that keeps re-submitting
+_SIGN = {Side.BUY: 1, Side.SELL: -1}  # Side.sign as a lookup (read for every order)
+# Enum members as module constants: reading them off the enum class is several times slower
+# (no attribute cache for classes in CPython 3.11), and these are read for every fill.
+_LIMIT, _MAKER, _TAKER = OrderType.LIMIT, LiquiditySide.MAKER, LiquiditySide.TAKER
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _NS_PER_HOUR = 3_600_000_000_000
 
 
@@ -57,7 +63,7 @@ def _as_datetime(ts: datetime | int) -> datetime:
     """A candle time given as datetime or epoch nanoseconds, as an aware UTC datetime."""
     if isinstance(ts, datetime):
         return ts
-    return _EPOCH + timedelta(microseconds=int(ts) // 1000)
+    return _EPOCH + _MICROSECOND * (int(ts) // 1000)  # exact, and cheaper than timedelta()
 
 
 def _is_funding_time(ts: datetime | int, hours: tuple[int, ...]) -> bool:
@@ -87,7 +93,7 @@ class Venue(Protocol):
     def cancel(self, client_order_id: str) -> None: ...
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: list.remove() must not compare field by field
 class _Working:
     coid: str
     symbol: str
@@ -101,6 +107,7 @@ class _Working:
     ref: float  # first price the order sees in the bar it was born in
     created: datetime
     sign: int  # +1 buy, -1 sell (cached: read in every bar's loop)
+    down: bool  # m.fires_downward(kind, sign), cached for the quiet bounds
 
 
 class SimulatedVenue:
@@ -124,11 +131,15 @@ class SimulatedVenue:
             Decimal(initial_cash), market_type, Decimal(leverage), track_trades=False
         )
         self.taker_fee, self.maker_fee = Decimal(taker_fee), Decimal(maker_fee)
+        self._max_fee = max(self.taker_fee, self.maker_fee)  # what an entry must set aside
+        self._linear = market_type is MarketType.LINEAR  # isolated positions can liquidate
         self.slippage_bps = float(slippage_bps)
         self.funding_rate = funding_rate
         self.funding_hours = funding_hours
         self.now: datetime | None = None
         self._listener: VenueListener | None = None
+        # the listener's on_order_event, once bound
+        self._on_event: Callable[[str, OrderEvent], None] = _unbound
         self._working: dict[str, list[_Working]] = {}
         self._by_id: dict[str, _Working] = {}
         self._seq = 0
@@ -146,40 +157,54 @@ class SimulatedVenue:
 
     def bind(self, listener: VenueListener) -> None:
         self._listener = listener
+        self._on_event = listener.on_order_event
+
+    def unbind(self) -> None:
+        """Forget the listener (it refers back to this venue: a cycle to cut when done)."""
+        self._listener = None
+        self._on_event = _unbound
 
     def submit(self, order: Order) -> None:
         """Accept ``order`` (or reject it: unknown symbol, spot short, bad quantity)."""
         ts = order.created_at or self.now
         assert ts is not None, "submit before any bar and without created_at"
-        inst = self.instruments.get(order.symbol)
-        reason = None
-        if inst is None:
-            reason = f"unknown symbol {order.symbol}"
-        elif order.order_type not in _KINDS:
-            reason = f"unsupported order type {order.order_type}"
-        if reason:
+        symbol, order_type = order.symbol, order.order_type
+        kind = _KINDS.get(order_type)
+        if kind is None or symbol not in self.instruments:
+            reason = (
+                f"unknown symbol {symbol}"
+                if symbol not in self.instruments
+                else f"unsupported order type {order_type}"
+            )
             self._emit(order.client_order_id, OrderRejected(ts, reason))
             return
-        self._seq += 1
-        level = order.price if order.order_type is OrderType.LIMIT else order.trigger_price
+        self._seq = seq = self._seq + 1
+        side = order.side
+        sign = _SIGN[side]
+        level = order.price if order_type is _LIMIT else order.trigger_price
         w = _Working(
             order.client_order_id,
-            order.symbol,
-            order.side,
-            _KINDS[order.order_type],
+            symbol,
+            side,
+            kind,
             order.remaining_qty,
             float(level) if level is not None else math.nan,
             order.reduce_only,
-            self._seq,
+            seq,
             self._born,
             self._ref,
             ts,
-            order.side.sign,
+            sign,
+            m.fires_downward(kind, sign),
         )
-        self._working.setdefault(order.symbol, []).append(w)
+        working = self._working.get(symbol)
+        if working is None:
+            working = self._working[symbol] = []
+        working.append(w)
         self._by_id[w.coid] = w
-        self._changed(order.symbol)
-        self._emit(w.coid, OrderAccepted(ts, f"sim-{self._seq}"))
+        self.quiet.pop(symbol, None)  # what _changed() does for a symbol with orders
+        self.active.add(symbol)
+        self._on_event(w.coid, OrderAccepted(ts, f"sim-{seq}"))
 
     def cancel(self, client_order_id: str) -> None:
         """Cancel a working order; unknown or already finished ids are ignored."""
@@ -188,7 +213,7 @@ class SimulatedVenue:
             return
         self._working[w.symbol].remove(w)
         self._changed(w.symbol)
-        self._emit(w.coid, OrderCanceled(self.now or w.created))
+        self._on_event(w.coid, OrderCanceled(self.now or w.created))
 
     # ---- driving ------------------------------------------------------------------------
 
@@ -211,24 +236,30 @@ class SimulatedVenue:
         if has_pos and self.funding_rate is not None and _is_funding_time(ts, self.funding_hours):
             self.now = _as_datetime(ts)
             self._charge_funding(symbol, self.now, open_)
-        if not working and not (has_pos and self._liquidates()):
+        if not working and not (has_pos and self._linear):
             return
-        bounds = self.quiet.get(symbol)
-        if bounds is None:
-            bounds = self.quiet[symbol] = self._compute_bounds(symbol)
+        bounds = self.quiet.get(symbol) or self.bounds(symbol)
         if low > bounds[0] and high < bounds[1]:
             return  # no level inside this candle: nothing can fill
-        self.now = _as_datetime(ts)
-        self._born, self._ref = m.BORN_BEFORE, open_
+        self.now = now = _as_datetime(ts)
+        self._born, self._ref = BORN_BEFORE, open_
         try:
             for _ in range(_MAX_FILLS_PER_BAR):
-                if not self._fill_next(symbol, self.now, open_, high, low):
+                if not self._fill_next(symbol, now, open_, high, low):
                     return
             raise StateError(f"{symbol} {ts}: more than {_MAX_FILLS_PER_BAR} fills in one bar")
         finally:
             self._born, self._ref = m.BORN_BEFORE, math.nan
             for w in self._working.get(symbol, ()):
                 w.born = m.BORN_BEFORE  # from the next candle on, every order is fully live
+
+    def bounds(self, symbol: str) -> tuple[float, float]:
+        """(down, up) of ``symbol``: a candle with ``low > down and high < up`` fills nothing
+        (computed when orders or the position changed, then kept in :attr:`quiet`)."""
+        bounds = self.quiet.get(symbol)
+        if bounds is None:
+            bounds = self.quiet[symbol] = self._compute_bounds(symbol)
+        return bounds
 
     def _compute_bounds(self, symbol: str) -> tuple[float, float]:
         """(highest level that fires on a fall, lowest that fires on a rise); a candle with
@@ -237,12 +268,13 @@ class SimulatedVenue:
         for w in self._working.get(symbol, ()):
             if w.kind == m.KIND_MARKET:
                 return math.inf, -math.inf
-            if m.fires_downward(w.kind, w.sign):
-                down = max(down, w.level)
-            else:
-                up = min(up, w.level)
+            if w.down:
+                if w.level > down:
+                    down = w.level
+            elif w.level < up:
+                up = w.level
         pos = self.account.positions.get(symbol)
-        if self._liquidates() and pos is not None and pos.quantity != 0:
+        if self._linear and pos is not None and pos.quantity != 0:
             pos_sign = 1 if pos.quantity > 0 else -1
             level = m.liquidation_level(
                 float(pos.avg_entry_price),
@@ -264,32 +296,32 @@ class SimulatedVenue:
 
     # ---- internals ----------------------------------------------------------------------
 
-    def _liquidates(self) -> bool:
-        return self.account.market_type is MarketType.LINEAR
-
     def _fill_next(self, symbol: str, ts: datetime, open_: float, high: float, low: float) -> bool:
         best: tuple[int, float, int] | None = None
         pick: _Working | None = None
-        pick_phase = m.NO_FILL
+        pick_phase = NO_FILL
         for w in self._working.get(symbol, ()):
-            if not m.is_live(w.kind, w.born):
+            if w.born == BORN_BEFORE:  # live: is_live() only restricts orders born in this bar
+                phase = fill_phase(w.kind, w.sign, w.level, open_, high, low)
+            elif is_live(w.kind, w.born):
+                phase = fill_phase(w.kind, w.sign, w.level, w.ref, high, low)
+            else:
                 continue
-            ref = open_ if w.born == m.BORN_BEFORE else w.ref
-            phase = m.fill_phase(w.kind, w.sign, w.level, ref, high, low)
-            if phase == m.NO_FILL:
+            if phase == NO_FILL:
                 continue
-            key = m.priority(phase, w.kind, w.sign, w.level, w.seq)
+            key = priority(phase, w.kind, w.sign, w.level, w.seq)
             if best is None or key < best:
                 best, pick, pick_phase = key, w, phase
-        liq = self._liquidation_candidate(symbol, open_, high, low)
-        if liq is not None and (best is None or liq[0] < best):
-            self._liquidate(symbol, ts, liq[1], liq[2])
-            return True
+        if self._linear:
+            liq = self._liquidation_candidate(symbol, open_, high, low)
+            if liq is not None and (best is None or liq[0] < best):
+                self._liquidate(symbol, ts, liq[1], liq[2])
+                return True
         if pick is None:
             return False
         ref = open_ if pick.born == m.BORN_BEFORE else pick.ref
         price = m.fill_price(pick.kind, pick.sign, pick.level, ref, pick_phase, self.slippage_bps)
-        liquidity = LiquiditySide.MAKER if pick.kind == m.KIND_LIMIT else LiquiditySide.TAKER
+        liquidity = _MAKER if pick.kind == m.KIND_LIMIT else _TAKER
         self._born = m.BORN_AT_OPEN if pick_phase == m.PHASE_OPEN else m.BORN_INTRABAR
         self._ref = price
         self._execute(pick, ts, price, liquidity)
@@ -299,7 +331,7 @@ class SimulatedVenue:
         self, symbol: str, open_: float, high: float, low: float
     ) -> tuple[tuple[int, float, int], float, int] | None:
         """(priority, fill price, order sign) of a liquidation in this bar, if it triggers."""
-        if not self._liquidates():
+        if not self._linear:
             return None
         pos = self.account.positions.get(symbol)
         if pos is None or pos.quantity == 0:
@@ -320,25 +352,25 @@ class SimulatedVenue:
         return m.priority(phase, m.KIND_LIQUIDATION, sign, level, m.LIQUIDATION_SEQ), price, sign
 
     def _execute(self, w: _Working, ts: datetime, price: float, liquidity: LiquiditySide) -> None:
-        pos = self.account.position(w.symbol)
         qty = w.qty
+        dprice = to_decimal(price)
         reason = None
         if w.reduce_only:
-            if pos.quantity == 0 or (pos.quantity > 0) == (w.sign > 0):
+            held = self.account.position(w.symbol).quantity
+            if held == 0 or (held > 0) == (w.sign > 0):
                 self._drop(w)
-                self._emit(w.coid, OrderCanceled(ts))  # nothing left to reduce
+                self._on_event(w.coid, OrderCanceled(ts))  # nothing left to reduce
                 return
-            qty = min(qty, abs(pos.quantity))
+            qty = min(qty, abs(held))
         else:
-            reason = self._cannot_afford(w, qty, price)
+            reason = self._cannot_afford(w, qty, price, dprice)
         if reason is not None:
             # Accepted earlier, it cannot be paid for now: exchanges expire such market orders.
             log.info("%s expired: %s", w.coid, reason)
             self._drop(w)
-            self._emit(w.coid, OrderExpired(ts))
+            self._on_event(w.coid, OrderExpired(ts))
             return
-        rate = self.maker_fee if liquidity is LiquiditySide.MAKER else self.taker_fee
-        dprice = to_decimal(price)
+        rate = self.maker_fee if liquidity is _MAKER else self.taker_fee
         fill = Fill(
             w.coid,
             w.symbol,
@@ -351,22 +383,24 @@ class SimulatedVenue:
             exchange_order_id=f"sim-{w.seq}",
         )
         self.account.apply_fill(fill)
-        self._changed(fill.symbol)
-        self._drop(w)
-        self._emit(w.coid, OrderFilled(fill))
+        self._drop(w)  # refreshes active/quiet for the new position too
+        self._on_event(w.coid, OrderFilled(fill))
 
-    def _cannot_afford(self, w: _Working, qty: Decimal, price: float) -> str | None:
+    def _cannot_afford(
+        self, w: _Working, qty: Decimal, price: float, dprice: Decimal
+    ) -> str | None:
         acct = self.account
         pos = acct.position(w.symbol)
-        if acct.market_type is MarketType.SPOT and w.sign < 0:
+        spot = not self._linear
+        if spot and w.sign < 0:
             if qty > pos.quantity:
                 return f"spot {w.symbol}: cannot sell {qty}, holding {pos.quantity}"
             return None
         if pos.quantity != 0 and (pos.quantity > 0) != (w.sign > 0):
             return None  # reduces (or flips) an existing position: no new money needed
-        notional = qty * to_decimal(price)
-        need = notional / acct.leverage + notional * max(self.taker_fee, self.maker_fee)
-        free = acct.free_cash({w.symbol: price})
+        notional = qty * dprice
+        need = notional / acct.leverage + notional * self._max_fee
+        free = acct.cash if spot else acct.free_cash({w.symbol: price})  # as free_cash does
         if need > free:
             return f"insufficient funds: {w.symbol} needs {need:.2f}, free {free:.2f}"
         return None
@@ -398,8 +432,11 @@ class SimulatedVenue:
     def _changed(self, symbol: str) -> None:
         """Orders or the position of ``symbol`` changed: refresh ``active`` and ``quiet``."""
         self.quiet.pop(symbol, None)
+        if self._working.get(symbol):
+            self.active.add(symbol)
+            return
         pos = self.account.positions.get(symbol)
-        if self._working.get(symbol) or (pos is not None and pos.quantity != 0):
+        if pos is not None and pos.quantity != 0:
             self.active.add(symbol)
         else:
             self.active.discard(symbol)
@@ -418,5 +455,8 @@ class SimulatedVenue:
         self._listener.on_funding(symbol, ts, amount)
 
     def _emit(self, coid: str, event: OrderEvent) -> None:
-        assert self._listener is not None, "venue not bound to a listener"
-        self._listener.on_order_event(coid, event)
+        self._on_event(coid, event)
+
+
+def _unbound(coid: str, event: OrderEvent) -> None:
+    raise AssertionError("venue not bound to a listener")
