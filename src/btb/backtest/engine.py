@@ -149,6 +149,8 @@ class Backtester:
             market_type=market,
             leverage=c.trading.leverage,
             taker_fee=c.backtest.taker_fee,
+            maker_fee=c.backtest.maker_fee,
+            slippage_bps=c.backtest.slippage_bps,
         )
 
     def _venue_settings(self) -> VenueSettings:

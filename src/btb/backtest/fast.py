@@ -38,8 +38,9 @@ import pandas as pd
 from btb.backtest.event import VenueSettings, signal_arrays
 from btb.backtest.results import TRADE_COLUMNS, RunOutput
 from btb.core import matching
-from btb.core.enums import MarketType
+from btb.core.enums import MarketType, PositionSide
 from btb.core.instrument import Instrument
+from btb.core.trade import round_trip_id
 from btb.engine import sizing
 from btb.engine.intents import EngineSettings
 from btb.strategies.base import BaseStrategy
@@ -245,12 +246,17 @@ def _output(symbol: str, index: pd.DatetimeIndex, out: Any, lot_step: Decimal) -
     n_trades, n_fills = int(out[0, 0]) - 1, int(out[0, 8]) - 1
     t = out[1 : n_trades + 1]
     entry_i, exit_i = t[:, 0].astype(np.int64), t[:, 1].astype(np.int64)
-    qty = np.array([float(Decimal(int(abs(x))) * lot_step) for x in t[:, 4]])
+    qty_dec = [Decimal(int(abs(x))) * lot_step for x in t[:, 4]]
+    qty = np.array([float(q) for q in qty_dec])
+    sides = [PositionSide.LONG if x > 0 else PositionSide.SHORT for x in t[:, 4]]
     gross, fees = t[:, 6], t[:, 5]
     net = gross - fees
     trades = pd.DataFrame(
         {
-            "trade_id": [f"{symbol}-{k + 1}" for k in range(n_trades)],
+            "trade_id": [
+                round_trip_id(symbol, side, index[e].to_pydatetime(), q, p)
+                for side, e, q, p in zip(sides, entry_i, qty_dec, t[:, 2].tolist(), strict=True)
+            ],
             "symbol": symbol,
             "side": np.where(t[:, 4] > 0, "long", "short"),
             "quantity": qty,

@@ -138,6 +138,7 @@ def _kernel(  # one loop on purpose: numba compiles it to one tight machine loop
     frac = np.full(2, np.nan)  # pending entry's stop / take fractions
     counter = 0
     lev, mmr, slip = fp[F_LEV], fp[F_MMR], fp[F_SLIP]
+    fee_max = max(fp[F_TAKER], fp[F_MAKER])  # as EngineSettings.entry_fee_rate and the venue
     for i in range(n):
         pos = int(st[0])
         if active.any() or (pos != 0 and fl[2] > 0.0):
@@ -183,7 +184,7 @@ def _kernel(  # one loop on purpose: numba compiles it to one tight machine loop
                 q = lots[0] * fp[F_LOT]
                 notional = q * price
                 free = st[3]  # flat here: spot cash, or the whole wallet
-                if notional / lev + notional * max(fp[F_TAKER], fp[F_MAKER]) > free:
+                if notional / lev + notional * fee_max > free:
                     continue  # rejected: insufficient funds
                 fee = notional * fp[F_TAKER]
                 st[3] -= (sign[best] * notional + fee) if fl[2] == 0.0 else fee
@@ -230,7 +231,15 @@ def _kernel(  # one loop on purpose: numba compiles it to one tight machine loop
         free = st[3] if fl[2] == 0.0 else equity - st[1] * st[2] / lev
         raw = _raw(ip[I_SIZING], equity, c[i], sl, fp[F_NOTIONAL], fp[F_FRACTION], fp[F_RISK], lev)
         lots[0] = _lots(
-            raw, free, c[i], lev, fp[F_TAKER], fp[F_LOT], fp[F_MIN_QTY], fp[F_MIN_NOTIONAL]
+            raw,
+            free,
+            c[i],
+            lev,
+            fee_max,
+            slip * 1e-4,
+            fp[F_LOT],
+            fp[F_MIN_QTY],
+            fp[F_MIN_NOTIONAL],
         )
         if lots[0] <= 0.0:
             continue

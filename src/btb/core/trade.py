@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from btb.core.enums import ExitReason, PositionSide
+
+
+def round_trip_id(
+    symbol: str,
+    side: PositionSide,
+    entry_time: datetime,
+    quantity: Decimal,
+    entry_price: Decimal | float,
+) -> str:
+    """A trade id made from the round trip itself: the same trade always gets the same id (a
+    replayed or re-run backtest stores idempotently), different trades different ones (no
+    per-run counter, which restarts and clashes across runs and restarts).
+
+    ``SYMBOL-YYYYmmddTHHMMSS-<10 hex>``: symbol and entry time (UTC, to the second) for
+    people; the digest of symbol, side, exact entry time, quantity and entry price tells apart
+    round trips that share the readable part. Quantity and price are normalised (``0.50`` and
+    ``0.5`` give one id) so that a Decimal ledger and a float one agree.
+    """
+    qty = Decimal(quantity).normalize()
+    price = repr(float(entry_price))
+    stamp = entry_time.isoformat()
+    key = f"{symbol}|{side.value}|{stamp}|{qty:f}|{price}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+    # YYYYmmddTHHMMSS cut from the ISO form (strftime costs twice as much per trade)
+    readable = stamp[:19].replace("-", "").replace(":", "")
+    return f"{symbol}-{readable}-{digest}"
 
 
 @dataclass(frozen=True, slots=True)

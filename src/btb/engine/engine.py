@@ -8,31 +8,36 @@ shell supplies closed bars (:meth:`Engine.on_bar`), the history/signals behind t
 :class:`DataFeed`) and a :class:`~btb.engine.venue.Venue`; the venue calls back
 :meth:`Engine.on_order_event`, :meth:`Engine.on_liquidation` and :meth:`Engine.on_funding`.
 
-Protection: an entry's stop-loss and take-profit are placed with the venue as reduce-only
-stop-market / take-profit-market orders the moment the entry fills, at distances measured
-from the position's average entry (= the entry fill for a single entry); if the venue rejects
-one, the position is flattened at market. When a position returns to flat, its remaining
-protective and reduce-only orders are cancelled (one-cancels-other).
+Protection (stop-loss and take-profit placed when an entry fills, one-cancels-other,
+flatten when the venue refuses one) is :class:`btb.engine.protection.Brackets`, a base class
+of the engine.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from btb.core import matching as m
 from btb.core.enums import ExitReason, MarketType, OrderStatus, OrderType, PositionSide, Side
 from btb.core.fill import Fill
 from btb.core.instrument import Instrument
 from btb.core.order import Order, OrderEvent, OrderFilled, OrderPendingCancel, OrderSubmitted
 from btb.core.position import Position
-from btb.engine.intents import BracketUpdate, CancelIntent, EngineSettings, Intent, OrderIntent
+from btb.engine.intents import CancelIntent, EngineSettings, Intent, OrderIntent
 from btb.engine.portfolio import ZERO, Portfolio, to_decimal
-from btb.engine.sizing import entry_lots, raw_quantity
+from btb.engine.protection import (
+    ENTRY,
+    EXIT,
+    PROTECTION_REASON,
+    STOP,
+    TAKE,
+    Brackets,
+    Role,
+)
+from btb.engine.sizing import ENTRY_GAP_ALLOWANCE, entry_lots, raw_quantity
 from btb.engine.venue import Venue
 from btb.strategies.base import BaseStrategy
 from btb.strategies.context import SignalRow, StrategyContext
@@ -44,15 +49,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENTRY, EXIT, STOP, TAKE = "entry", "exit", "stop_loss", "take_profit"
 _TERMINAL = frozenset(s for s in OrderStatus if s.is_terminal)
 _SUFFIX = {ENTRY: "", EXIT: "", STOP: "-sl", TAKE: "-tp"}  # of client order ids
 # Enum members as module constants: reading them off the enum class is several times slower
 # (no attribute cache for classes in CPython 3.11), and these are read for every order.
-_BUY, _SELL, _SPOT, _SHORT = Side.BUY, Side.SELL, MarketType.SPOT, PositionSide.SHORT
+_SPOT, _SHORT = MarketType.SPOT, PositionSide.SHORT
 _PENDING_CANCEL, _REJECTED = OrderStatus.PENDING_CANCEL, OrderStatus.REJECTED
-_STOP_MARKET, _TAKE_PROFIT_MARKET = OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET
-_PROTECTION_REASON = {STOP: ExitReason.STOP_LOSS, TAKE: ExitReason.TAKE_PROFIT}
 
 
 class DataFeed(Protocol):
@@ -63,16 +65,7 @@ class DataFeed(Protocol):
     def signal(self, symbol: str) -> SignalRow | None: ...
 
 
-@dataclass(slots=True)
-class _Role:
-    kind: str  # ENTRY | EXIT | STOP | TAKE
-    reason: ExitReason = ExitReason.SIGNAL
-    stop_loss: float | None = None  # entry only: fractions from the entry fill
-    take_profit: float | None = None
-    reserved: Decimal = Decimal(0)  # entry only: cash set aside until it fills or dies
-
-
-class Engine:
+class Engine(Brackets):
     """Strategy -> risk -> orders -> venue -> fills -> portfolio, for any number of symbols."""
 
     def __init__(
@@ -95,14 +88,18 @@ class Engine:
         self.portfolio = Portfolio(Decimal(initial_cash), settings.market_type, leverage)
         self.marks: dict[str, float] = {}
         self.orders: dict[str, Order] = {}
-        self._roles: dict[str, _Role] = {}
+        self._roles: dict[str, Role] = {}
         # symbol -> working order ids, in submission order (a dict used as an ordered set)
         self._working: dict[str, dict[str, None]] = {s: {} for s in self.instruments}
         self._contexts = {s: StrategyContext(s, timeframe, self) for s in self.instruments}
         self._seq = 0
         self._warned: set[str] = set()
-        # cash set aside per unit of notional for a pending entry: margin plus the entry fee
-        self._reserve_rate = 1 / Decimal(settings.leverage) + to_decimal(settings.taker_fee)
+        # cash set aside per unit of notional (at the sizing price) for a pending entry: margin
+        # plus the entry fee at the buffered fill price, as sizing.entry_lots caps it
+        self._fee_rate, self._slippage = settings.entry_fee_rate, settings.slippage
+        self._reserve_rate = (1 / Decimal(settings.leverage) + to_decimal(self._fee_rate)) * (
+            1 + to_decimal(self._slippage + ENTRY_GAP_ALLOWANCE)
+        )
         # sizing reads these floats for every entry (instruments are immutable)
         self._lot_rules = {
             s: (float(i.lot_step), float(i.min_qty), float(i.min_notional))
@@ -256,7 +253,7 @@ class Engine:
             log.debug("%s: entry skipped, size below the instrument minimum", symbol)
             return
         reserve = qty * to_decimal(ref) * self._reserve_rate
-        role = _Role(ENTRY, stop_loss=sl, take_profit=tp, reserved=reserve)
+        role = Role(ENTRY, stop_loss=sl, take_profit=tp, reserved=reserve)
         price = to_decimal(intent.price) if intent.price is not None else None
         self._submit(
             symbol, intent.side, intent.order_type, qty, ts, role, price=price, tag=intent.tag
@@ -281,7 +278,15 @@ class Engine:
         )
         lot_step, min_qty, min_notional = self._lot_rules[inst.symbol]
         lots = entry_lots(
-            qty, float(free), price, float(s.leverage), s.taker_fee, lot_step, min_qty, min_notional
+            qty,
+            float(free),
+            price,
+            float(s.leverage),
+            self._fee_rate,
+            self._slippage,
+            lot_step,
+            min_qty,
+            min_notional,
         )
         return Decimal(int(lots)) * inst.lot_step
 
@@ -298,7 +303,7 @@ class Engine:
             intent.order_type,
             qty,
             ts,
-            _Role(EXIT, reason=intent.reason),
+            Role(EXIT, reason=intent.reason),
             price=price,
             reduce_only=True,
             tag=intent.tag,
@@ -311,7 +316,7 @@ class Engine:
         order_type: OrderType,
         qty: Decimal,
         ts: datetime,
-        role: _Role,
+        role: Role,
         *,
         price: Decimal | None = None,
         trigger: Decimal | None = None,
@@ -348,13 +353,13 @@ class Engine:
 
     # ---- fills and protection -----------------------------------------------------------
 
-    def _on_fill(self, order: Order, role: _Role, fill: Fill) -> None:
+    def _on_fill(self, order: Order, role: Role, fill: Fill) -> None:
         if role.kind == EXIT:
             reason = role.reason
         elif role.kind == ENTRY:
             reason = ExitReason.SIGNAL  # only labels a round trip an entry fill flips
         else:
-            reason = _PROTECTION_REASON[role.kind]
+            reason = PROTECTION_REASON[role.kind]
         self._book(fill, reason)
         self._after_position_change(fill.symbol, fill.ts, role if role.kind == ENTRY else None)
 
@@ -362,82 +367,6 @@ class Engine:
         trade = self.portfolio.apply_fill(fill, reason)
         if trade is not None:
             self.strategy.on_trade(trade)
-
-    def _after_position_change(self, symbol: str, ts: datetime, entry: _Role | None) -> None:
-        pos = self.portfolio.position(symbol)
-        working = self._working[symbol]
-        if pos.is_flat:
-            for coid in list(working):
-                if self.orders[coid].reduce_only:
-                    self._cancel(coid, ts)
-            return
-        protective = [c for c in working if self._roles[c].kind in (STOP, TAKE)]
-        if entry is None and not protective:
-            return
-        levels = self._bracket_levels(pos, entry, protective)
-        for coid in protective:
-            self._cancel(coid, ts)
-        qty, close_side = abs(pos.quantity), (_SELL if pos.quantity > 0 else _BUY)
-        for kind, level in zip((STOP, TAKE), levels, strict=True):
-            if level is not None:
-                otype = _STOP_MARKET if kind == STOP else _TAKE_PROFIT_MARKET
-                self._submit(
-                    symbol,
-                    close_side,
-                    otype,
-                    qty,
-                    ts,
-                    _Role(kind, _PROTECTION_REASON[kind]),
-                    trigger=to_decimal(level),
-                    reduce_only=True,
-                )
-
-    def _bracket_levels(
-        self, pos: Position, entry: _Role | None, protective: list[str]
-    ) -> tuple[float | None, float | None]:
-        """New stop/take prices: from the entry's fractions, else keep the current ones."""
-        if entry is not None:
-            avg, sign = float(pos.avg_entry_price), (1 if pos.quantity > 0 else -1)
-            sl = entry.stop_loss
-            tp = entry.take_profit
-            return (
-                m.stop_loss_level(avg, sign, sl) if sl is not None else None,
-                m.take_profit_level(avg, sign, tp) if tp is not None else None,
-            )
-        current: dict[str, float | None] = {STOP: None, TAKE: None}
-        for coid in protective:
-            trigger = self.orders[coid].trigger_price
-            current[self._roles[coid].kind] = float(trigger) if trigger is not None else None
-        return current[STOP], current[TAKE]
-
-    def _move_brackets(self, update: BracketUpdate, ts: datetime) -> None:
-        pos = self.portfolio.position(update.symbol)
-        if pos.is_flat:
-            return
-        protective = [
-            c for c in list(self._working[update.symbol]) if self._roles[c].kind in (STOP, TAKE)
-        ]
-        sl, tp = self._bracket_levels(pos, None, protective)
-        sl = update.stop_loss_price if update.stop_loss_price is not None else sl
-        tp = update.take_profit_price if update.take_profit_price is not None else tp
-        entry = _Role(ENTRY)
-        avg, sign = float(pos.avg_entry_price), (1 if pos.quantity > 0 else -1)
-        # Express the absolute prices as fractions of the average entry, then re-place.
-        entry.stop_loss = (1 - sl / avg) * sign if sl is not None else None
-        entry.take_profit = (tp / avg - 1) * sign if tp is not None else None
-        self._after_position_change(update.symbol, ts, entry)
-
-    def _protection_failed(self, order: Order) -> None:
-        pos = self.portfolio.position(order.symbol)
-        if pos.is_flat:
-            return
-        # Protection could not be placed: never hold the position naked.
-        log.error(
-            "%s: protective order rejected (%s); flattening", order.symbol, order.reject_reason
-        )
-        ts = order.updated_at or order.created_at
-        assert ts is not None
-        self._exit(OrderIntent.exit(order.symbol, pos.side, reason=ExitReason.MANUAL), ts)
 
     # ---- small helpers ------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ class EngineSettings:
     (``None`` = no such protection). ``max_open_positions`` counts symbols with a position or
     a pending entry, across all symbols (shared capital). ``sizing`` is one of
     ``fixed_notional``, ``equity_fraction``, ``risk_per_trade`` (see :mod:`btb.engine.sizing`).
+    ``taker_fee``, ``maker_fee`` (``None``: as the taker fee) and ``slippage_bps`` are the
+    venue's costs, used to cap an entry at what free cash can pay at the expected fill.
     """
 
     sizing: str = "risk_per_trade"
@@ -33,6 +35,8 @@ class EngineSettings:
     market_type: MarketType = MarketType.SPOT
     leverage: int = 1
     taker_fee: float = 0.001
+    maker_fee: float | None = None
+    slippage_bps: float = 0.0
     order_prefix: str = "btb"
 
     def __post_init__(self) -> None:
@@ -48,6 +52,18 @@ class EngineSettings:
     @property
     def sizing_mode(self) -> int:
         return SIZING_MODES[self.sizing]
+
+    @property
+    def entry_fee_rate(self) -> float:
+        """The fee rate an entry is sized for: the higher of taker and maker (what the venue
+        sets aside, not knowing in advance which side a fill will be)."""
+        maker = self.maker_fee if self.maker_fee is not None else self.taker_fee
+        return max(self.taker_fee, maker)
+
+    @property
+    def slippage(self) -> float:
+        """``slippage_bps`` as a fraction (5 bps = 0.0005)."""
+        return max(self.slippage_bps, 0.0) * 1e-4
 
 
 __all__ = ["BracketUpdate", "CancelIntent", "EngineSettings", "Intent", "OrderIntent"]

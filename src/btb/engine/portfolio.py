@@ -26,7 +26,7 @@ from decimal import Decimal
 from btb.core.enums import ExitReason, MarketType, PositionSide, Side
 from btb.core.fill import Fill
 from btb.core.position import Position
-from btb.core.trade import Trade
+from btb.core.trade import Trade, round_trip_id
 
 ZERO = Decimal(0)
 # Enum members as module constants: reading them off the enum class is several times slower
@@ -156,13 +156,16 @@ class Portfolio:
 
     def _finish(self, fill: Fill, trip: _RoundTrip, reason: ExitReason) -> Trade:
         del self._trips[fill.symbol]
+        entry_price = trip.notional_in / trip.qty_in
         trade = Trade(
-            trade_id=f"{fill.symbol}-{len(self.trades) + 1}",
+            trade_id=round_trip_id(
+                fill.symbol, trip.side, trip.entry_time, trip.qty_in, entry_price
+            ),
             symbol=fill.symbol,
             side=trip.side,
             quantity=trip.qty_in,
             entry_time=trip.entry_time,
-            entry_price=trip.notional_in / trip.qty_in,
+            entry_price=entry_price,
             exit_time=fill.ts,
             exit_price=trip.notional_out / trip.qty_out,
             gross_pnl=trip.gross,

@@ -10,6 +10,14 @@ exchange. Fill decisions come only from :mod:`btb.core.matching`.
 fill, honours reduce-only, liquidates isolated linear positions, charges funding when enabled,
 and is driven candle by candle with :meth:`SimulatedVenue.process_bar`. Fills are stamped with
 the open time of the candle they happen in.
+
+Paying for entries: an entry is checked when it would fill, at the fill price: it needs
+margin (the whole notional on spot) plus the entry fee at the higher of the taker and maker
+rates, out of free cash; otherwise it expires (logged at INFO once per symbol until an entry
+of that symbol fills again, then at DEBUG). The engine sizes entries so that this holds for
+an ordinary next open: it caps an entry at free cash over the decision price times
+``1 + slippage + ENTRY_GAP_ALLOWANCE`` (0.2 %), see :mod:`btb.engine.sizing`; only a larger
+gap against the entry gets it refused.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from btb.core.order import (
     OrderFilled,
     OrderRejected,
 )
+from btb.engine.futures import FuturesRules, is_funding_time
 from btb.engine.portfolio import Portfolio, to_decimal
 from btb.errors import StateError
 
@@ -56,7 +65,6 @@ _LIMIT, _MAKER, _TAKER = OrderType.LIMIT, LiquiditySide.MAKER, LiquiditySide.TAK
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_NS_PER_HOUR = 3_600_000_000_000
 
 
 def _as_datetime(ts: datetime | int) -> datetime:
@@ -64,13 +72,6 @@ def _as_datetime(ts: datetime | int) -> datetime:
     if isinstance(ts, datetime):
         return ts
     return _EPOCH + _MICROSECOND * (int(ts) // 1000)  # exact, and cheaper than timedelta()
-
-
-def _is_funding_time(ts: datetime | int, hours: tuple[int, ...]) -> bool:
-    """True at the top of a funding hour (UTC)."""
-    if isinstance(ts, datetime):
-        return ts.minute == 0 and ts.second == 0 and ts.hour in hours
-    return int(ts) % _NS_PER_HOUR == 0 and (int(ts) // _NS_PER_HOUR) % 24 in hours
 
 
 class VenueListener(Protocol):
@@ -110,7 +111,7 @@ class _Working:
     down: bool  # m.fires_downward(kind, sign), cached for the quiet bounds
 
 
-class SimulatedVenue:
+class SimulatedVenue(FuturesRules):
     """A deterministic exchange for backtests (rules: :mod:`btb.core.matching`)."""
 
     def __init__(
@@ -144,6 +145,7 @@ class SimulatedVenue:
         self._by_id: dict[str, _Working] = {}
         self._seq = 0
         self._liq_n = 0
+        self._refused: set[str] = set()  # symbols whose last entry expired unpaid
         #: symbols with working orders or an open position; a driver may skip the others
         self.active: set[str] = set()
         #: symbol -> (down, up): a candle with ``low > down`` and ``high < up`` fills nothing
@@ -233,7 +235,7 @@ class SimulatedVenue:
         has_pos = pos is not None and pos.quantity != 0
         if not working and not has_pos:
             return
-        if has_pos and self.funding_rate is not None and _is_funding_time(ts, self.funding_hours):
+        if has_pos and self.funding_rate is not None and is_funding_time(ts, self.funding_hours):
             self.now = _as_datetime(ts)
             self._charge_funding(symbol, self.now, open_)
         if not working and not (has_pos and self._linear):
@@ -273,19 +275,8 @@ class SimulatedVenue:
                     down = w.level
             elif w.level < up:
                 up = w.level
-        pos = self.account.positions.get(symbol)
-        if self._linear and pos is not None and pos.quantity != 0:
-            pos_sign = 1 if pos.quantity > 0 else -1
-            level = m.liquidation_level(
-                float(pos.avg_entry_price),
-                pos_sign,
-                float(pos.leverage),
-                float(self.instruments[symbol].maintenance_margin_rate),
-            )
-            if pos_sign > 0:
-                down = max(down, level)
-            else:
-                up = min(up, level)
+        if self._linear:
+            down, up = self._with_liquidation(symbol, down, up)
         return down, up
 
     def settle(self, symbol: str, ts: datetime, price: float) -> None:
@@ -327,30 +318,6 @@ class SimulatedVenue:
         self._execute(pick, ts, price, liquidity)
         return True
 
-    def _liquidation_candidate(
-        self, symbol: str, open_: float, high: float, low: float
-    ) -> tuple[tuple[int, float, int], float, int] | None:
-        """(priority, fill price, order sign) of a liquidation in this bar, if it triggers."""
-        if not self._linear:
-            return None
-        pos = self.account.positions.get(symbol)
-        if pos is None or pos.quantity == 0:
-            return None
-        pos_sign = 1 if pos.quantity > 0 else -1
-        level = m.liquidation_level(
-            float(pos.avg_entry_price),
-            pos_sign,
-            float(pos.leverage),
-            float(self.instruments[symbol].maintenance_margin_rate),
-        )
-        sign = -pos_sign
-        ref = open_ if self._born == m.BORN_BEFORE else self._ref
-        phase = m.fill_phase(m.KIND_LIQUIDATION, sign, level, ref, high, low)
-        if phase == m.NO_FILL:
-            return None
-        price = m.fill_price(m.KIND_LIQUIDATION, sign, level, ref, phase, self.slippage_bps)
-        return m.priority(phase, m.KIND_LIQUIDATION, sign, level, m.LIQUIDATION_SEQ), price, sign
-
     def _execute(self, w: _Working, ts: datetime, price: float, liquidity: LiquiditySide) -> None:
         qty = w.qty
         dprice = to_decimal(price)
@@ -366,7 +333,15 @@ class SimulatedVenue:
             reason = self._cannot_afford(w, qty, price, dprice)
         if reason is not None:
             # Accepted earlier, it cannot be paid for now: exchanges expire such market orders.
-            log.info("%s expired: %s", w.coid, reason)
+            # A strategy may re-send the refused entry bar after bar: say it once per symbol
+            # until an entry of that symbol fills again.
+            if w.symbol in self._refused:
+                log.debug("%s expired: %s", w.coid, reason)
+            else:
+                self._refused.add(w.symbol)
+                log.info(
+                    "%s expired: %s (repeats for %s logged at debug)", w.coid, reason, w.symbol
+                )
             self._drop(w)
             self._on_event(w.coid, OrderExpired(ts))
             return
@@ -383,6 +358,8 @@ class SimulatedVenue:
             exchange_order_id=f"sim-{w.seq}",
         )
         self.account.apply_fill(fill)
+        if not w.reduce_only:
+            self._refused.discard(w.symbol)
         self._drop(w)  # refreshes active/quiet for the new position too
         self._on_event(w.coid, OrderFilled(fill))
 
@@ -405,30 +382,6 @@ class SimulatedVenue:
             return f"insufficient funds: {w.symbol} needs {need:.2f}, free {free:.2f}"
         return None
 
-    def _liquidate(self, symbol: str, ts: datetime, price: float, sign: int) -> None:
-        pos = self.account.position(symbol)
-        qty = abs(pos.quantity)
-        self._liq_n += 1
-        dprice = to_decimal(price)
-        side = Side.BUY if sign > 0 else Side.SELL
-        fill = Fill(
-            f"liq-{symbol}-{self._liq_n}",
-            symbol,
-            side,
-            qty,
-            dprice,
-            qty * dprice * self.taker_fee,
-            ts,
-        )
-        self.account.apply_fill(fill)
-        self._changed(fill.symbol)
-        self._born, self._ref = m.BORN_INTRABAR, price
-        for w in [w for w in self._working.get(symbol, ()) if w.reduce_only]:
-            self._drop(w)
-            self._emit(w.coid, OrderCanceled(ts))
-        assert self._listener is not None
-        self._listener.on_liquidation(fill)
-
     def _changed(self, symbol: str) -> None:
         """Orders or the position of ``symbol`` changed: refresh ``active`` and ``quiet``."""
         self.quiet.pop(symbol, None)
@@ -445,14 +398,6 @@ class SimulatedVenue:
         self._by_id.pop(w.coid, None)
         self._working[w.symbol].remove(w)
         self._changed(w.symbol)
-
-    def _charge_funding(self, symbol: str, ts: datetime, mark: float) -> None:
-        assert self.funding_rate is not None
-        pos = self.account.position(symbol)
-        amount = pos.quantity * to_decimal(mark) * self.funding_rate
-        self.account.apply_funding(symbol, ts, amount)
-        assert self._listener is not None
-        self._listener.on_funding(symbol, ts, amount)
 
     def _emit(self, coid: str, event: OrderEvent) -> None:
         self._on_event(coid, event)

@@ -115,6 +115,11 @@ class BaseStrategy:
     name: ClassVar[str] = ""
     #: declared parameters: name -> :class:`Param`.
     params_spec: ClassVar[Mapping[str, Param]] = {}
+    #: The minimum reward/risk (take-profit over stop-loss distance) this strategy's entries
+    #: must offer; ``None`` keeps the risk config's ``min_risk_reward``. A strategy whose
+    #: exits are not a plain bracket may override it (``DCAStrategy`` sets 0.0: exempt); a
+    #: shell passes it as :meth:`btb.risk.RiskManager.approve` ``(min_risk_reward=...)``.
+    min_risk_reward: ClassVar[float | None] = None
 
     def __init__(self, params: Mapping[str, Any] | None = None) -> None:
         self.params: Mapping[str, Any] = MappingProxyType(self.parse_params(params))

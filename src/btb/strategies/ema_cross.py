@@ -71,7 +71,9 @@ class EmaCrossStrategy(BaseStrategy):
 
     @property
     def warmup(self) -> int:
-        return int(self.params["slow"])
+        # The slow EMA is first defined at row slow - 1, and a cross at row t compares rows
+        # t - 1 and t: the first row that can carry a signal is row slow, the slow + 1st.
+        return int(self.params["slow"]) + 1
 
     def ema_lines(self, df: pd.DataFrame) -> tuple[FloatArray, FloatArray]:
         """The fast and slow EMA of ``df['close']``."""

@@ -282,11 +282,12 @@ SIZING_CASES = [
     ),
     # seed 002: 10,000 * 0.01 / (100 * 0.02) = 50
     pytest.param({"sizing": "risk_per_trade"}, {"stop_loss": 0.02}, 50.0, id="risk_per_trade"),
-    # 5,000 wanted but only 1,000 cash: capped to 1,000 / 100 = 10
+    # 5,000 wanted but only 1,000 cash: capped at the buffered fill price (0.2 % gap
+    # allowance, no fee or slippage here): 1,000 / (100 * 1.002) = 9.980039920... -> 1e-8 lots
     pytest.param(
         {"sizing": "fixed_notional", "fixed_notional": 5000.0, "initial_capital": 1000.0},
         {},
-        10.0,
+        9.98003992,
         id="capped_to_cash",
     ),
 ]
@@ -438,8 +439,9 @@ def test_max_open_positions_is_shared_across_symbols() -> None:
 
 
 def test_shared_capital_sizes_the_second_entry_with_what_is_left() -> None:
-    # 1,000 USDT, 800 per trade, two slots, no fees: AAA gets 8 units (800 reserved), BBB only
-    # the remaining 200 -> 2 units
+    # 1,000 USDT, 800 per trade, two slots, no fees: AAA gets 8 units, reserving them at the
+    # buffered fill price 100 * 1.002 (0.2 % gap allowance): 801.6; BBB only what is left:
+    # 198.4 / 100.2 = 1.980039920... -> 1.98003992 (1e-8 lots)
     candles = [FLAT, SIGNAL_BAR, FLAT, FLAT]
     data = {s: _coded(candles, {1: 2}) for s in ("AAAUSDT", "BBBUSDT")}
     cfg = config(
@@ -448,7 +450,7 @@ def test_shared_capital_sizes_the_second_entry_with_what_is_left() -> None:
     trades = run(cfg, data, VolumeCoded({}), "event")
     assert dict(zip(trades["symbol"], trades["quantity"], strict=True)) == {
         "AAAUSDT": 8.0,
-        "BBBUSDT": 2.0,
+        "BBBUSDT": 1.98003992,
     }
 
 

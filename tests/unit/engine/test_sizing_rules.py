@@ -7,6 +7,7 @@ import math
 import pytest
 
 from btb.engine.sizing import (
+    ENTRY_GAP_ALLOWANCE,
     SIZING_EQUITY_FRACTION,
     SIZING_FIXED_NOTIONAL,
     SIZING_RISK_PER_TRADE,
@@ -50,6 +51,7 @@ def _lots(qty: float, **kw: float) -> float:
         "price": 50.0,
         "leverage": 1.0,
         "fee_rate": 0.0,
+        "slippage": 0.0,
         "lot_step": 0.001,
         "min_qty": 0.001,
         "min_notional": 0.0,
@@ -70,11 +72,24 @@ def test_min_qty_and_min_notional_zero_rule() -> None:
 
 
 def test_cap_to_free_cash_including_the_fee_and_margin() -> None:
-    # spot: 1,000 / (50 * (1 + 0.001)) = 19.98002 -> 19.98 with a 0.001 step
-    assert _lots(100.0, free_cash=1_000.0, fee_rate=0.001) == 19_980.0
-    # 5x futures: margin is notional / 5: 1,000 / (50 * (0.2 + 0.001)) = 99.502...
-    assert _lots(200.0, free_cash=1_000.0, fee_rate=0.001, leverage=5.0) == 99_502.0
+    # priced at the buffered fill 50 * (1 + 0.002 gap allowance) = 50.1
+    # spot: 1,000 / (50.1 * (1 + 0.001)) = 1,000 / 50.1501 = 19.94014 -> 19.940 (0.001 step)
+    assert _lots(100.0, free_cash=1_000.0, fee_rate=0.001) == 19_940.0
+    # 5x futures: margin is notional / 5: 1,000 / (50.1 * (0.2 + 0.001)) = 1,000 / 10.0701 = 99.3039
+    assert _lots(200.0, free_cash=1_000.0, fee_rate=0.001, leverage=5.0) == 99_303.0
     assert _lots(10.0, free_cash=-5.0) == 0.0
+
+
+def test_cap_leaves_room_for_slippage_and_the_gap_allowance() -> None:
+    assert ENTRY_GAP_ALLOWANCE == 0.002  # the documented 0.2 %
+    # 5 bps slippage: 50 * (1 + 0.0005 + 0.002) = 50.125; 1,000 / (50.125 * 1.001)
+    # = 1,000 / 50.175125 = 19.93019 -> 19.930
+    assert _lots(100.0, free_cash=1_000.0, fee_rate=0.001, slippage=0.0005) == 19_930.0
+    # what the cap allows is payable at a next open up to 0.2 % above the decision price:
+    qty = _lots(100.0, free_cash=1_000.0, fee_rate=0.001) * 0.001
+    assert qty * 50.1 * 1.001 <= 1_000.0 < (qty + 0.001) * 50.1 * 1.001
+    # a quantity below the cap is left alone
+    assert _lots(5.0, free_cash=1_000.0, fee_rate=0.001, slippage=0.0005) == 5_000.0
 
 
 @pytest.mark.parametrize(
@@ -103,5 +118,5 @@ def test_agrees_with_the_decimal_rules_of_btb_risk(mode, equity, price, stop) ->
     else:
         want = risk_sizing.risk_per_trade(equity, 0.01, price, stop, inst)
     raw = raw_quantity(mode, equity, price, stop, 1000.0, 0.2, 0.01, 1.0)
-    lots = entry_lots(raw, 1e12, price, 1.0, 0.0, 0.001, 1.0, 0.0)
+    lots = entry_lots(raw, 1e12, price, 1.0, 0.0, 0.0, 0.001, 1.0, 0.0)
     assert Decimal(int(lots)) * Decimal("0.001") == want

@@ -65,7 +65,7 @@ def test_signals_long_only_and_with_shorts() -> None:
 
 def test_parameters_are_declared_and_validated() -> None:
     s = EmaCrossStrategy({"fast": 5, "slow": 30, "stop_loss": None})
-    assert s.warmup == 30
+    assert s.warmup == 31  # slow + 1: a cross compares two rows of the slow EMA
     assert s.default_brackets() == (None, 0.04)
     assert EmaCrossStrategy.is_signal_strategy()
     for bad, key in (
@@ -99,3 +99,21 @@ def test_seed_api_standalone() -> None:
     assert closed[0].exit_reason == "stop_loss"
     perf = s.get_performance()
     assert perf.total_trades == 1 and perf.losing_trades == 1
+
+
+def test_warmup_is_the_first_frame_length_that_can_signal() -> None:
+    # fast 2 / slow 4 over closes 10, 10, 10, 9, 12 (by hand, TA-Lib seeding with the mean):
+    # fast: row 1 = 10, row 2 = 10, row 3 = 10 - 2/3 = 9.333, row 4 = 9.333 + 2/3 * 2.667
+    # = 11.111; slow: row 3 = mean(10, 10, 10, 9) = 9.75, row 4 = 9.75 + 0.4 * 2.25 = 10.65.
+    # Row 4 is a cross up (9.333 < 9.75, 11.111 > 10.65): 5 = slow + 1 rows are needed.
+    s = EmaCrossStrategy({"fast": 2, "slow": 4})
+    closes = [10.0, 10.0, 10.0, 9.0, 12.0]
+    index = pd.date_range("2024-01-01", periods=5, freq="1h", tz="UTC")
+    df = pd.DataFrame({c: closes for c in ("open", "high", "low", "close")}, index=index)
+    df["volume"] = 1.0
+    assert s.warmup == 5
+    assert s.signals(df.iloc[: s.warmup])["enter_long"].tolist() == [False] * 4 + [True]
+    # one row fewer (any window of 4 rows) can never carry a signal
+    for start in range(2):
+        short = s.signals(df.iloc[start : start + s.warmup - 1])
+        assert not short.to_numpy().any()

@@ -14,6 +14,7 @@ from btb.strategies.factory import (
     STRATEGY_REGISTRY,
     UnknownStrategyError,
     create_strategy,
+    get_strategy_class,
     load_strategy_file,
     register_strategy,
 )
@@ -95,3 +96,13 @@ def test_bad_strategy_files(tmp_path) -> None:
     with pytest.raises(ConfigError, match="failed to import: SyntaxError") as err:
         create_strategy(f"{broken}:X", {})
     assert err.value.key_path == "trading.strategy"
+
+
+def test_min_risk_reward_is_declared_on_every_strategy() -> None:
+    """None (the risk config decides) unless a strategy opts out; DCA is exempt (0.0)."""
+    assert "min_risk_reward" in vars(BaseStrategy)
+    assert BaseStrategy.min_risk_reward is None
+    assert EmaCrossStrategy({}).min_risk_reward is None
+    assert get_strategy_class("dca").min_risk_reward == 0.0
+    values = [cls.min_risk_reward for cls in STRATEGY_REGISTRY.values()]
+    assert all(v is None or v >= 0.0 for v in values)
