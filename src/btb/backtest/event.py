@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import math
 import sys
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -276,9 +277,12 @@ class _Replay:
         self.n = len(self.high)
         self.want = _wanted(feed, symbol, self.n)
         signals = feed.signals.get(symbol)
-        self.decisions = None if signals is None else _any_signal(feed, symbol).nonzero()[0]
+        # a sorted Python list: bisect on it costs a tenth of numpy's searchsorted per jump
+        self.decisions: list[int] | None = (
+            None if signals is None else _any_signal(feed, symbol).nonzero()[0].tolist()
+        )
         self.every_bar = venue.funding_rate is not None  # funding is charged on quiet candles
-        self.active, self.bounds = venue.active, venue.bounds
+        self.active, self.quiet, self.bounds = venue.active, venue.quiet, venue.bounds
 
     def fillable(self) -> _State:
         """(venue active, every candle, down, up): a candle may fill when the venue is
@@ -287,7 +291,7 @@ class _Replay:
             return False, False, -math.inf, math.inf
         if self.every_bar:
             return True, True, math.inf, -math.inf
-        down, up = self.bounds(self.symbol)
+        down, up = self.quiet.get(self.symbol) or self.bounds(self.symbol)  # bounds() caches
         return True, False, down, up
 
     def decide(self, i: int) -> _State:
@@ -367,13 +371,13 @@ def _drive_one(
         progress(n, n)
 
 
-def _next_decision(decisions: np.ndarray[Any, Any] | None, i: int) -> int:
+def _next_decision(decisions: list[int] | None, i: int) -> int:
     """The first decision candle at or after ``i`` (every candle when ``decisions`` is None;
     past the end when there is none)."""
     if decisions is None:
         return i
-    k = int(decisions.searchsorted(i))
-    return int(decisions[k]) if k < len(decisions) else sys.maxsize
+    k = bisect_left(decisions, i)
+    return decisions[k] if k < len(decisions) else sys.maxsize
 
 
 def _finish(

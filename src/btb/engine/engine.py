@@ -21,7 +21,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from btb.core.enums import ExitReason, MarketType, OrderStatus, OrderType, PositionSide, Side
+from btb.core.enums import (
+    ExitReason,
+    MarketType,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    Side,
+    TimeInForce,
+)
 from btb.core.fill import Fill
 from btb.core.instrument import Instrument
 from btb.core.order import Order, OrderEvent, OrderFilled, OrderPendingCancel, OrderSubmitted
@@ -37,7 +45,12 @@ from btb.engine.protection import (
     Brackets,
     Role,
 )
-from btb.engine.sizing import ENTRY_GAP_ALLOWANCE, entry_lots, raw_quantity
+from btb.engine.sizing import (
+    ENTRY_GAP_ALLOWANCE,
+    SIZING_FIXED_NOTIONAL,
+    entry_lots,
+    raw_quantity,
+)
 from btb.engine.venue import Venue
 from btb.strategies.base import BaseStrategy
 from btb.strategies.context import SignalRow, StrategyContext
@@ -55,6 +68,7 @@ _SUFFIX = {ENTRY: "", EXIT: "", STOP: "-sl", TAKE: "-tp"}  # of client order ids
 # (no attribute cache for classes in CPython 3.11), and these are read for every order.
 _SPOT, _SHORT = MarketType.SPOT, PositionSide.SHORT
 _PENDING_CANCEL, _REJECTED = OrderStatus.PENDING_CANCEL, OrderStatus.REJECTED
+_GTC = TimeInForce.GTC
 
 
 class DataFeed(Protocol):
@@ -106,6 +120,10 @@ class Engine(Brackets):
             for s, i in self.instruments.items()
         }
         self._bar_lengths: dict[str, timedelta] = {}
+        # read for every order: bound once (settings and venue do not change)
+        self._prefix, self._venue_submit = settings.order_prefix, venue.submit
+        self._venue_cancel = venue.cancel
+        self._sizing_mode = settings.sizing_mode
         venue.bind(self)
 
     # ---- driver -> engine ---------------------------------------------------------------
@@ -198,7 +216,8 @@ class Engine(Brackets):
         return self.feed.signal(symbol)
 
     def position(self, symbol: str) -> Position:
-        return self.portfolio.position(symbol)
+        # read by the strategy on every decision: the existing position without a second call
+        return self.portfolio.positions.get(symbol) or self.portfolio.position(symbol)
 
     def equity(self) -> float:
         return float(self.portfolio.equity(self.marks))
@@ -237,7 +256,9 @@ class Engine(Brackets):
             return
         # A symbol with a position or a pending entry keeps its slot (also when reversing).
         busy = held != 0 or (bool(ids) and self._has_entry(ids))
-        if not busy and self.open_positions() >= s.max_open_positions:
+        # the other symbols can fill the slots only when there are more of them than slots
+        crowded = len(self._working) > s.max_open_positions
+        if not busy and crowded and self.open_positions() >= s.max_open_positions:
             log.debug(
                 "%s: entry skipped, max_open_positions %d reached", symbol, s.max_open_positions
             )
@@ -266,9 +287,12 @@ class Engine(Brackets):
     def _size(self, inst: Instrument, price: float, stop: float | None) -> Decimal:
         s = self.settings
         free = self.portfolio.free_cash(self.marks) - self._reserved()
+        # fixed notional sizing never reads equity, which costs a Decimal mark-to-market
+        mode = self._sizing_mode
+        equity = 0.0 if mode == SIZING_FIXED_NOTIONAL else self.equity()
         qty = raw_quantity(
-            s.sizing_mode,
-            self.equity(),
+            mode,
+            equity,
             price,
             stop if stop is not None else float("nan"),
             s.fixed_notional,
@@ -323,25 +347,30 @@ class Engine(Brackets):
         reduce_only: bool = False,
         tag: str = "",
     ) -> None:
-        self._seq += 1
-        coid = f"{self.settings.order_prefix}-{symbol}-{self._seq:06d}{_SUFFIX[role.kind]}"
+        self._seq = seq = self._seq + 1
+        kind = role.kind
+        coid = f"{self._prefix}-{symbol}-{seq:06d}{_SUFFIX[kind]}"
+        # positional (keywords cost a third of the construction): the fields in their order
         order = Order(
             coid,
             symbol,
             side,
             order_type,
             qty,
-            price=price,
-            trigger_price=trigger,
-            reduce_only=reduce_only,
-            created_at=ts,
-            tag=tag or role.kind,
+            price,  # price
+            trigger,  # trigger_price
+            reduce_only,  # reduce_only
+            _GTC,  # time_in_force
+            ts,  # created_at
+            None,  # stop_loss
+            None,  # take_profit
+            tag or kind,  # tag
         )
         order.apply(OrderSubmitted(ts))
         self.orders[coid] = order
         self._roles[coid] = role
         self._working[symbol][coid] = None
-        self.venue.submit(order)
+        self._venue_submit(order)
 
     def _cancel(self, coid: str, ts: datetime) -> None:
         order = self.orders[coid]
@@ -349,7 +378,7 @@ class Engine(Brackets):
         if status in _TERMINAL or status is _PENDING_CANCEL:
             return
         order.apply(OrderPendingCancel(ts))
-        self.venue.cancel(coid)
+        self._venue_cancel(coid)
 
     # ---- fills and protection -----------------------------------------------------------
 

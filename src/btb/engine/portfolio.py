@@ -125,27 +125,29 @@ class Portfolio:
         self, fill: Fill, delta: Decimal, before: Decimal, realized: Decimal, reason: ExitReason
     ) -> Trade | None:
         trip = self._trips.get(fill.symbol)
+        qty, price, fee = fill.quantity, fill.price, fill.fee
         if before == 0 or (before > 0) == (delta > 0):
             if trip is None:
                 trip = self._start(fill, delta)
-            trip.qty_in += fill.quantity
-            trip.notional_in += fill.notional
-            trip.fees += fill.fee
+            trip.qty_in += qty
+            trip.notional_in += qty * price  # Fill.notional
+            trip.fees += fee
             return None
         assert trip is not None, f"{fill.symbol}: reducing a position without a round trip"
-        closed = min(fill.quantity, abs(before))
-        close_fee = fill.fee if closed == fill.quantity else fill.fee * closed / fill.quantity
+        held = abs(before)
+        closed = min(qty, held)
+        close_fee = fee if closed == qty else fee * closed / qty
         trip.qty_out += closed
-        trip.notional_out += closed * fill.price
+        trip.notional_out += closed * price
         trip.gross += realized
         trip.fees += close_fee
-        if abs(before) > closed:
+        if held > closed:
             return None
         trade = self._finish(fill, trip, reason)
-        rest = fill.quantity - closed
+        rest = qty - closed
         if rest > 0:  # flipped: the remainder opens a new round trip at the fill price
             new = self._start(fill, delta)
-            new.qty_in, new.notional_in, new.fees = rest, rest * fill.price, fill.fee - close_fee
+            new.qty_in, new.notional_in, new.fees = rest, rest * price, fee - close_fee
         return trade
 
     def _start(self, fill: Fill, delta: Decimal) -> _RoundTrip:

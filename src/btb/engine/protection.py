@@ -34,6 +34,10 @@ PROTECTION_REASON = {STOP: ExitReason.STOP_LOSS, TAKE: ExitReason.TAKE_PROFIT}
 # (no attribute cache for classes in CPython 3.11), and these are read for every order.
 _BUY, _SELL = Side.BUY, Side.SELL
 _STOP_MARKET, _TAKE_PROFIT_MARKET = OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET
+_PROTECTIVE = frozenset({STOP, TAKE})
+# the two brackets, in placing order: role kind, order type, exit reason
+_BRACKETS, _TYPES = (STOP, TAKE), (_STOP_MARKET, _TAKE_PROFIT_MARKET)
+_REASONS = (PROTECTION_REASON[STOP], PROTECTION_REASON[TAKE])
 
 
 @dataclass(slots=True)
@@ -77,30 +81,32 @@ class Brackets:
         def _exit(self, intent: OrderIntent, ts: datetime) -> None: ...
 
     def _after_position_change(self, symbol: str, ts: datetime, entry: Role | None) -> None:
-        pos = self.portfolio.position(symbol)
+        pos = self.portfolio.positions.get(symbol) or self.portfolio.position(symbol)
         working = self._working[symbol]
-        if pos.is_flat:
+        held = pos.quantity
+        if held == 0:
+            orders = self.orders
             for coid in list(working):
-                if self.orders[coid].reduce_only:
+                if orders[coid].reduce_only:
                     self._cancel(coid, ts)
             return
-        protective = [c for c in working if self._roles[c].kind in (STOP, TAKE)]
+        roles = self._roles
+        protective = [c for c in working if roles[c].kind in _PROTECTIVE]
         if entry is None and not protective:
             return
         levels = self._bracket_levels(pos, entry, protective)
         for coid in protective:
             self._cancel(coid, ts)
-        qty, close_side = abs(pos.quantity), (_SELL if pos.quantity > 0 else _BUY)
-        for kind, level in zip((STOP, TAKE), levels, strict=True):
+        qty, close_side = abs(held), (_SELL if held > 0 else _BUY)
+        for kind, otype, reason, level in zip(_BRACKETS, _TYPES, _REASONS, levels, strict=True):
             if level is not None:
-                otype = _STOP_MARKET if kind == STOP else _TAKE_PROFIT_MARKET
                 self._submit(
                     symbol,
                     close_side,
                     otype,
                     qty,
                     ts,
-                    Role(kind, PROTECTION_REASON[kind]),
+                    Role(kind, reason),
                     trigger=to_decimal(level),
                     reduce_only=True,
                 )
