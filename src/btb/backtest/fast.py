@@ -254,8 +254,10 @@ def _output(symbol: str, index: pd.DatetimeIndex, out: Any, lot_step: Decimal) -
     trades = pd.DataFrame(
         {
             "trade_id": [
-                round_trip_id(symbol, side, index[e].to_pydatetime(), q, p)
-                for side, e, q, p in zip(sides, entry_i, qty_dec, t[:, 2].tolist(), strict=True)
+                round_trip_id(symbol, side, e, q, p)
+                for side, e, q, p in zip(
+                    sides, index[entry_i].to_pydatetime(), qty_dec, t[:, 2].tolist(), strict=True
+                )
             ],
             "symbol": symbol,
             "side": np.where(t[:, 4] > 0, "long", "short"),
