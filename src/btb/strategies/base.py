@@ -181,8 +181,13 @@ class BaseStrategy:
 
         Must return boolean columns :data:`SIGNAL_COLUMNS` and may add float columns
         :data:`BRACKET_COLUMNS`. Row t may depend only on rows 0..t of ``df``.
+
+        Stateful strategies (grid, DCA) decide in :meth:`on_bar` instead and have no signal
+        arrays: asking them for some is a usage error.
         """
-        raise NotImplementedError(f"{type(self).__name__} is not a signal strategy")
+        raise TypeError(
+            f"{type(self).__name__} is not a signal strategy: it decides bar by bar in on_bar"
+        )
 
     def on_bar(self, ctx: StrategyContext) -> list[Intent]:
         """Intents for the bar that just closed. Default: :meth:`intents_from_signal`."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import pandas as pd
 import pytest
 
 from btb.errors import ConfigError
@@ -106,3 +107,11 @@ def test_min_risk_reward_is_declared_on_every_strategy() -> None:
     assert get_strategy_class("dca").min_risk_reward == 0.0
     values = [cls.min_risk_reward for cls in STRATEGY_REGISTRY.values()]
     assert all(v is None or v >= 0.0 for v in values)
+
+
+def test_stateful_strategies_have_no_signal_arrays() -> None:
+    grid = create_strategy("grid", {"lower": 90.0, "upper": 110.0})
+    assert not grid.is_signal_strategy()
+    with pytest.raises(TypeError, match="GridStrategy is not a signal strategy"):
+        grid.signals(pd.DataFrame())
+    assert create_strategy("ema_cross", {}).is_signal_strategy()
