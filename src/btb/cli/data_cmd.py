@@ -103,7 +103,8 @@ def import_cmd(
             f"imported {res.source} -> {res.store_path}: {res.rows_read} rows read, "
             f"{res.added} new{replaced}, {res.total} stored ({res.time_format})"
         )
-        for issue in (*res.report.repairable, *res.report.warnings):
+        # Warnings (gaps) already reach the log; repaired issues are said here, once.
+        for issue in res.report.repairable:
             click.echo(f"  {issue.line()}")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -112,3 +114,19 @@ def test_demo_imports_summarises_and_checks(tmp_path: Path) -> None:
     assert len(OHLCVStore(tmp_path / "demo" / "data").list_datasets()) == 4
     again = run("demo", "--workdir", str(tmp_path / "demo"))
     assert again.exit_code == 0 and "71769 rows read, 0 new" in again.output
+
+
+def test_import_of_a_gappy_file_reports_the_gap_once(tmp_path: Path) -> None:
+    frame = read_real(rows=100).drop(index=[pd.Timestamp("2024-01-02 05:00", tz="UTC")])
+    path = tmp_path / "BTC_USDT-1h.csv"
+    path.write_text(to_csv_text(frame))
+    btb = Path(sys.executable).with_name("btb")
+    done = subprocess.run(
+        [str(btb), "data", "import", str(path), "--data-dir", str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    both = done.stdout + done.stderr
+    assert both.count("gap: 1 missing candle(s) in 1 gap(s)") == 1, both
+    assert "99 rows read, 99 new" in done.stdout
