@@ -24,12 +24,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from btb.errors import ConfigError
-from btb.utils.config_models import RiskConfig
+from btb.utils.config_models import RiskConfig, TradingConfig
 
 __all__ = ["RiskLimits", "resolve_limits"]
 
 # Bounds of the trading section's fields (btb.utils.config_models.TradingConfig).
 _TRADING_BOUNDS = {"max_open_positions": (1, 1000), "leverage": (1, 125)}
+_TRADING_DEFAULTS = {key: TradingConfig.model_fields[key].default for key in _TRADING_BOUNDS}
 _SEED_ATTRS = {
     "RISK_PER_TRADE": "risk_per_trade",
     "STOPLOSS_PCT": "stop_loss_pct",
@@ -43,19 +44,23 @@ _SEED_ATTRS = {
 
 @dataclass(frozen=True, slots=True)
 class RiskLimits:
-    """Risk settings as plain numbers (fractions: 0.01 = 1 %); defaults match the config's."""
+    """Risk settings as plain numbers (fractions: 0.01 = 1 %).
 
-    risk_per_trade: float = 0.01
-    stop_loss_pct: float = 0.02
-    take_profit_pct: float = 0.04
-    daily_max_loss_pct: float = 0.03
-    max_exposure: float = 1.0
-    min_risk_reward: float = 1.5
-    min_balance_threshold: float = 10.0
-    min_signal_strength: float = 0.3
-    min_ml_confidence: float = 0.5
-    max_open_positions: int = 3
-    leverage: int = 1
+    No defaults here on purpose: :func:`resolve_limits` fills them from the config models
+    (:class:`RiskConfig`, :class:`TradingConfig`), the one place btb's defaults live.
+    """
+
+    risk_per_trade: float
+    stop_loss_pct: float
+    take_profit_pct: float
+    daily_max_loss_pct: float
+    max_exposure: float
+    min_risk_reward: float
+    min_balance_threshold: float
+    min_signal_strength: float
+    min_ml_confidence: float
+    max_open_positions: int
+    leverage: int
 
 
 def _risk_section(values: Mapping[str, Any], where: str) -> dict[str, float]:
@@ -104,7 +109,7 @@ def resolve_limits(config: Any = None) -> RiskLimits:
     if isinstance(config, RiskLimits):
         return config
     if config is None:
-        return RiskLimits()
+        config = {}
     if isinstance(config, Mapping) and "risk" in config:
         risk = _as_mapping(config["risk"], "risk")
         trading = _as_mapping(config.get("trading"), "trading")
@@ -124,5 +129,6 @@ def resolve_limits(config: Any = None) -> RiskLimits:
         trading = {k: seed.pop(k) for k in list(seed) if k in _TRADING_BOUNDS}
         risk, risk_where, trading_where = seed, "risk", "risk"
     values: dict[str, Any] = {**_risk_section(risk, risk_where)}
+    values.update(_TRADING_DEFAULTS)
     values.update(_trading_values(trading, trading_where))
     return RiskLimits(**values)
